@@ -1,0 +1,259 @@
+//! `ApplicationCall`: one request and its response, as it flows through the pipelines.
+
+mod attributes;
+mod body;
+mod content;
+mod parameters;
+mod receive;
+mod request;
+mod response;
+mod send;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+
+pub use attributes::{AttributeKey, Attributes};
+pub use body::Body;
+pub use content::OutgoingContent;
+pub use parameters::Parameters;
+pub use receive::{ApplicationReceivePipeline, ReceiveContext, ReceiveRequest};
+pub use request::ApplicationRequest;
+pub use response::{ApplicationResponse, HeadersGuard};
+pub use send::{ApplicationSendPipeline, ResponseValue, SendContext};
+
+use crate::application::Application;
+use crate::{Error, Result};
+
+/// One HTTP exchange: the request, the response being built, typed attributes, and parameters.
+///
+/// It is a cheap handle: cloning counts a reference, and every clone sees the same call. Handlers and
+/// interceptors get it by value (`|call: ApplicationCall| async move { … }`).
+///
+/// [`respond`](Self::respond) runs the send pipeline (Before, Transform, Render, ContentEncoding,
+/// TransferEncoding, After, Engine); [`receive`](Self::receive) runs the receive pipeline (Before, Transform,
+/// After) on the request body.
+///
+/// ```
+/// # rotor::doc_call(|call| async move {
+/// use rotor::call::AttributeKey;
+///
+/// const STARTED: AttributeKey<u64> = AttributeKey::new("Started");
+/// call.attributes().put(&STARTED, 7);
+/// assert_eq!(call.request().method(), "GET");
+/// assert_eq!(call.attributes().get(&STARTED), Some(&7));
+/// call.respond_text("Hello").await?;
+/// assert!(call.is_handled());
+/// # Ok(()) });
+/// ```
+#[derive(Clone)]
+pub struct ApplicationCall {
+    inner: Arc<CallInner>,
+}
+
+struct CallInner {
+    application: Arc<Application>,
+    request: ApplicationRequest,
+    body: Mutex<Option<Body>>,
+    state: Mutex<CallState>,
+    attributes: Mutex<Attributes>,
+}
+
+/// The mutable part of a call, behind one lock.
+#[derive(Default)]
+pub(crate) struct CallState {
+    status: Option<StatusCode>,
+    headers: http::HeaderMap,
+    committed: bool,
+    content: Option<OutgoingContent>,
+    path_parameters: Parameters,
+    parameters: Option<Arc<Parameters>>,
+    unhandled: Option<UnhandledStatus>,
+}
+
+/// The answer a call gets when nothing handled it: a status recorded by routing (404, 405 with `Allow`, …).
+#[derive(Clone, Debug)]
+pub(crate) struct UnhandledStatus {
+    pub(crate) status: StatusCode,
+    pub(crate) allow: Option<HeaderValue>,
+}
+
+impl fmt::Debug for ApplicationCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplicationCall")
+            .field("method", self.inner.request.method())
+            .field("uri", self.inner.request.uri())
+            .field("handled", &self.is_handled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApplicationCall {
+    /// A call of `application` for a request whose body streams from `body`. Engines make calls; tests use
+    /// `rotor-test`.
+    pub fn new(application: Arc<Application>, request: ApplicationRequest, body: Body) -> Self {
+        ApplicationCall {
+            inner: Arc::new(CallInner {
+                application,
+                request,
+                body: Mutex::new(Some(body)),
+                state: Mutex::new(CallState::default()),
+                attributes: Mutex::new(Attributes::new()),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, CallState> {
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The application serving this call.
+    pub fn application(&self) -> &Arc<Application> {
+        &self.inner.application
+    }
+
+    /// The request head.
+    pub fn request(&self) -> &ApplicationRequest {
+        &self.inner.request
+    }
+
+    /// The response being built.
+    pub fn response(&self) -> ApplicationResponse<'_> {
+        ApplicationResponse { state: &self.inner.state }
+    }
+
+    /// The call's typed attributes, locked. Do not hold the guard across an `.await`.
+    pub fn attributes(&self) -> MutexGuard<'_, Attributes> {
+        self.inner.attributes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The parameters: path parameters captured by routing, then the query parameters.
+    pub fn parameters(&self) -> Arc<Parameters> {
+        let mut state = self.state();
+        if let Some(parameters) = &state.parameters {
+            return Arc::clone(parameters);
+        }
+        let query = self.inner.request.query_parameters();
+        let parameters = if state.path_parameters.is_empty() {
+            query.clone()
+        } else {
+            let mut merged = state.path_parameters.clone();
+            merged.extend(query);
+            merged
+        };
+        let parameters = Arc::new(parameters);
+        state.parameters = Some(Arc::clone(&parameters));
+        parameters
+    }
+
+    /// Sets the path parameters (routing does this when it resolves a route).
+    pub fn set_path_parameters(&self, parameters: Parameters) {
+        let mut state = self.state();
+        state.path_parameters = parameters;
+        state.parameters = None;
+    }
+
+    /// True once the call has been answered.
+    pub fn is_handled(&self) -> bool {
+        self.state().committed
+    }
+
+    /// Records the status an unhandled call answers with (routing records 404, 405 and the like here, and the
+    /// call is answered with it after the Fallback phase unless something responds first).
+    pub fn set_unhandled_status(&self, status: StatusCode, allow: Option<HeaderValue>) {
+        self.state().unhandled = Some(UnhandledStatus { status, allow });
+    }
+
+    pub(crate) fn unhandled_status(&self) -> Option<UnhandledStatus> {
+        self.state().unhandled.clone()
+    }
+
+    /// Responds with `value`, run through the send pipeline.
+    ///
+    /// Text (`String`, `&'static str`, `Cow<'static, str>`), bytes (`Bytes`, `Vec<u8>`, `&'static [u8]`), a
+    /// [`StatusCode`], a [`Body`] stream and [`OutgoingContent`] render out of the box; plugins render more
+    /// (ContentNegotiation: JSON).
+    ///
+    /// # Errors
+    /// If the call was already answered, if no interceptor renders a value of this type (the error names the
+    /// type), or if an interceptor of the send pipeline fails.
+    pub async fn respond<T: Send + 'static>(&self, value: T) -> Result<()> {
+        if self.is_handled() {
+            return Err(response::already_sent());
+        }
+        let pipeline = self.inner.application.send_pipeline();
+        pipeline.execute(self.clone(), ResponseValue::new(value)).await?;
+        Ok(())
+    }
+
+    /// Sets the status, then responds with `value`.
+    ///
+    /// # Errors
+    /// As [`respond`](Self::respond).
+    pub async fn respond_with_status<T: Send + 'static>(&self, status: StatusCode, value: T) -> Result<()> {
+        self.response().set_status(status);
+        self.respond(value).await
+    }
+
+    /// Responds with UTF-8 text, `text/plain; charset=utf-8`.
+    ///
+    /// # Errors
+    /// As [`respond`](Self::respond).
+    pub async fn respond_text(&self, text: impl Into<Bytes>) -> Result<()> {
+        self.respond(OutgoingContent::text(text)).await
+    }
+
+    /// Responds with bytes of the given content type.
+    ///
+    /// # Errors
+    /// As [`respond`](Self::respond).
+    pub async fn respond_bytes(&self, bytes: impl Into<Bytes>, content_type: HeaderValue) -> Result<()> {
+        self.respond(OutgoingContent::new(Body::full(bytes), Some(content_type))).await
+    }
+
+    /// Takes the request body as a stream, without running the receive pipeline.
+    ///
+    /// # Errors
+    /// If the body was already received.
+    pub fn take_body(&self) -> Result<Body> {
+        self.inner.body.lock().unwrap_or_else(PoisonError::into_inner).take().ok_or_else(|| {
+            Error::internal(
+                "the request body has already been received: a body can be received once per call \
+                 (install DoubleReceive to receive it more than once)",
+            )
+        })
+    }
+
+    /// Receives the request body as a `T`, run through the receive pipeline.
+    ///
+    /// `Bytes`, `Vec<u8>`, `String` (UTF-8; other charsets are refused with 415) and [`Body`] work out of the
+    /// box; plugins convert to more types (ContentNegotiation: JSON).
+    ///
+    /// # Errors
+    /// 415 if nothing converts the body to `T` (the error names the type); 400 for text that is not UTF-8 or a
+    /// body stream that fails; an error if the body was already received.
+    pub async fn receive<T: Send + 'static>(&self) -> Result<T> {
+        let body = self.take_body()?;
+        let pipeline = self.inner.application.receive_pipeline();
+        let request = pipeline.execute(self.clone(), ReceiveRequest::new::<T>(body)).await?;
+        request.into_value::<T>()
+    }
+
+    /// Receives the request body as UTF-8 text.
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub async fn receive_text(&self) -> Result<String> {
+        self.receive::<String>().await
+    }
+
+    /// Receives the request body as bytes.
+    ///
+    /// # Errors
+    /// As [`receive`](Self::receive).
+    pub async fn receive_bytes(&self) -> Result<Bytes> {
+        self.receive::<Bytes>().await
+    }
+}

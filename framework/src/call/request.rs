@@ -1,0 +1,133 @@
+//! `ApplicationRequest`: the request head of a call.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use http::{Extensions, HeaderMap, Method, Uri, Version};
+
+use super::Parameters;
+
+/// The head of a request as the engine parsed it: method, URI, version, headers, and the addresses of both
+/// ends. The body is not here; it streams into the call and is read with
+/// [`ApplicationCall::receive`](super::ApplicationCall::receive).
+///
+/// ```
+/// use rotor::call::ApplicationRequest;
+///
+/// let head = rotor::http::Request::get("/search?q=rotor&page=2").header("host", "example.com").body(()).unwrap();
+/// let request = ApplicationRequest::new(head.into_parts().0, None, None);
+/// assert_eq!(request.path(), "/search");
+/// assert_eq!(request.query_string(), Some("q=rotor&page=2"));
+/// assert_eq!(request.query_parameters().get("q"), Some("rotor"));
+/// assert_eq!(request.header("Host"), Some("example.com"));
+/// ```
+pub struct ApplicationRequest {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    extensions: Extensions,
+    remote_addr: Option<SocketAddr>,
+    local_addr: Option<SocketAddr>,
+    query: OnceLock<Parameters>,
+}
+
+impl ApplicationRequest {
+    /// A request from the parts of an `http::Request` and the connection's remote and local addresses.
+    pub fn new(parts: http::request::Parts, remote_addr: Option<SocketAddr>, local_addr: Option<SocketAddr>) -> Self {
+        ApplicationRequest {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+            extensions: parts.extensions,
+            remote_addr,
+            local_addr,
+            query: OnceLock::new(),
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request target as sent.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The path, still percent-encoded (`/a%20b`).
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The query string without the `?`, if there is one.
+    pub fn query_string(&self) -> Option<&str> {
+        self.uri.query()
+    }
+
+    /// The query parameters, decoded; parsed on first use.
+    pub fn query_parameters(&self) -> &Parameters {
+        self.query.get_or_init(|| self.uri.query().map(Parameters::parse_query).unwrap_or_default())
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The first value of header `name`, if it is present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The `Content-Type` header.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok())
+    }
+
+    /// The `Content-Length` header, when it is a valid number.
+    pub fn content_length(&self) -> Option<u64> {
+        self.headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.trim().parse().ok())
+    }
+
+    /// The host the request was sent to: the URI's authority (HTTP/2, absolute-form) or the `Host` header.
+    pub fn host(&self) -> Option<&str> {
+        self.uri.authority().map(|authority| authority.as_str()).or_else(|| self.header(HOST.as_str()))
+    }
+
+    /// The address of the peer (the client, or the last proxy).
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+
+    /// The local address the connection was accepted on.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    /// Values an engine attached to the request (for example TLS details).
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+}
+
+impl fmt::Debug for ApplicationRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplicationRequest")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,193 @@
+//! `ApplicationResponse`: the status and headers a call answers with, and the committed content.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::MutexGuard;
+
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+use super::{Body, CallState, OutgoingContent};
+use crate::{Error, Result};
+
+/// The response of a call as it is being built: status and headers that interceptors and handlers set before
+/// [`respond`](super::ApplicationCall::respond) commits the content.
+///
+/// ```
+/// # rotor::doc_call(|call| async move {
+/// use rotor::http::StatusCode;
+///
+/// call.response().set_status(StatusCode::ACCEPTED);
+/// call.response().append_header("x-request-kind", "demo")?;
+/// assert_eq!(call.response().status(), Some(StatusCode::ACCEPTED));
+/// assert!(!call.response().is_committed());
+/// call.respond_text("queued").await?;
+/// assert!(call.response().is_committed());
+/// # Ok(()) });
+/// ```
+pub struct ApplicationResponse<'a> {
+    pub(super) state: &'a std::sync::Mutex<CallState>,
+}
+
+impl fmt::Debug for ApplicationResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("ApplicationResponse")
+            .field("status", &state.status)
+            .field("headers", &state.headers)
+            .field("committed", &state.committed)
+            .finish()
+    }
+}
+
+impl<'a> ApplicationResponse<'a> {
+    fn lock(&self) -> MutexGuard<'a, CallState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The status set so far, if any (the content's own status wins when it has one; 200 otherwise).
+    pub fn status(&self) -> Option<StatusCode> {
+        self.lock().status
+    }
+
+    /// Sets the status.
+    pub fn set_status(&self, status: StatusCode) {
+        self.lock().status = Some(status);
+    }
+
+    /// The headers, locked for reading. Do not hold the guard across an `.await`.
+    pub fn headers(&self) -> HeadersGuard<'a> {
+        HeadersGuard { state: self.lock() }
+    }
+
+    /// The headers, locked for changing. Do not hold the guard across an `.await`.
+    pub fn headers_mut(&self) -> HeadersGuard<'a> {
+        self.headers()
+    }
+
+    /// Appends a header.
+    ///
+    /// # Errors
+    /// If the name or the value is not a valid header name or value.
+    pub fn append_header<N, V>(&self, name: N, value: V) -> Result<()>
+    where
+        N: TryInto<HeaderName>,
+        N::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        let (name, value) = header_pair(name, value)?;
+        self.lock().headers.append(name, value);
+        Ok(())
+    }
+
+    /// Sets a header, replacing any values it had.
+    ///
+    /// # Errors
+    /// If the name or the value is not a valid header name or value.
+    pub fn set_header<N, V>(&self, name: N, value: V) -> Result<()>
+    where
+        N: TryInto<HeaderName>,
+        N::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        let (name, value) = header_pair(name, value)?;
+        self.lock().headers.insert(name, value);
+        Ok(())
+    }
+
+    /// True once content has been committed: the call is answered (Ktor's `isCommitted`/`isHandled`).
+    pub fn is_committed(&self) -> bool {
+        self.lock().committed
+    }
+
+    /// Commits `content` as the answer to the call. Engines and the send pipeline's last step use this.
+    ///
+    /// # Errors
+    /// If the call was already answered ([`Error::is_response_already_sent`]).
+    pub fn commit(&self, content: OutgoingContent) -> Result<()> {
+        let mut state = self.lock();
+        if state.committed {
+            return Err(already_sent());
+        }
+        state.committed = true;
+        state.content = Some(content);
+        Ok(())
+    }
+
+    /// Takes the committed response as an `http::Response` for an engine to write: the status (the content's,
+    /// else the one set, else 200), the headers set on the response, `Content-Type` from the content and
+    /// `Content-Length` when the body's length is known.
+    ///
+    /// `None` if nothing was committed or it was already taken.
+    pub fn take_http_response(&self) -> Option<http::Response<Body>> {
+        let mut state = self.lock();
+        let content = state.content.take()?;
+        let (body, content_type, content_status) = content.into_parts();
+        let status = content_status.or(state.status).unwrap_or(StatusCode::OK);
+        let mut headers = std::mem::take(&mut state.headers);
+        drop(state);
+        if let Some(content_type) = content_type {
+            headers.entry(CONTENT_TYPE).or_insert(content_type);
+        }
+        if let Some(length) = body.exact_len() {
+            if !headers.contains_key(CONTENT_LENGTH) && !bodyless_status(status) {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+            }
+        }
+        let mut response = http::Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Some(response)
+    }
+}
+
+fn bodyless_status(status: StatusCode) -> bool {
+    status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
+}
+
+pub(super) fn already_sent() -> Error {
+    Error::response_already_sent(
+        "the call has already been answered: respond at most once per call (check `call.response().is_committed()` \
+         before responding from a plugin)",
+    )
+}
+
+fn header_pair<N, V>(name: N, value: V) -> Result<(HeaderName, HeaderValue)>
+where
+    N: TryInto<HeaderName>,
+    N::Error: fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: fmt::Display,
+{
+    let name = name.try_into().map_err(|error| Error::internal(format!("invalid response header name: {error}")))?;
+    let value = value
+        .try_into()
+        .map_err(|error| Error::internal(format!("invalid value for response header `{name}`: {error}")))?;
+    Ok((name, value))
+}
+
+/// The locked headers of a response; dereferences to [`HeaderMap`].
+pub struct HeadersGuard<'a> {
+    state: MutexGuard<'a, CallState>,
+}
+
+impl Deref for HeadersGuard<'_> {
+    type Target = HeaderMap;
+    fn deref(&self) -> &HeaderMap {
+        &self.state.headers
+    }
+}
+
+impl DerefMut for HeadersGuard<'_> {
+    fn deref_mut(&mut self) -> &mut HeaderMap {
+        &mut self.state.headers
+    }
+}
+
+impl fmt::Debug for HeadersGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.state.headers, f)
+    }
+}

@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
+
+pub mod application;
+pub mod call;
+pub mod config;
+pub mod environment;
+pub mod error;
+pub mod pipeline;
+pub mod prelude;
+
+mod doc_support;
+
+pub use application::Application;
+pub use call::ApplicationCall;
+pub use error::{BoxError, Error, Result};
+pub use {bytes, http};
+
+#[doc(hidden)]
+pub use doc_support::doc_call;

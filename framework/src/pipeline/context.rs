@@ -1,0 +1,195 @@
+//! `PipelineContext`: what an interceptor sees of one execution of a pipeline.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use futures_util::FutureExt;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::Interceptor;
+use crate::Result;
+
+/// The pre-built, shared list of interceptors that one execution walks.
+pub(crate) type Interceptors<S, C> = Arc<[Arc<dyn Interceptor<S, C>>]>;
+
+/// One execution of a pipeline, seen from an interceptor: the subject, the context, and the controls
+/// [`proceed`](PipelineContext::proceed), [`proceed_with`](PipelineContext::proceed_with) and
+/// [`finish`](PipelineContext::finish).
+///
+/// It is a cheap handle (cloning counts a reference). Every interceptor of one execution shares the same state,
+/// so a subject changed by one is seen by the next.
+///
+/// ```
+/// use rotor::pipeline::{Pipeline, PipelinePhase};
+///
+/// const MAIN: PipelinePhase = PipelinePhase::new("Main");
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut pipeline = Pipeline::<String, ()>::new([MAIN]);
+/// pipeline.intercept(&MAIN, |ctx| async move {
+///     ctx.subject().push_str(" world");
+///     ctx.proceed().await?;            // runs the rest of the pipeline, then returns
+///     ctx.subject().push('!');          // on the way out
+///     Ok(())
+/// });
+/// pipeline.intercept(&MAIN, |ctx| async move {
+///     ctx.subject().push_str(", again");
+///     Ok(())
+/// });
+/// let result = pipeline.execute((), String::from("hello")).await.unwrap();
+/// assert_eq!(result, "hello world, again!");
+/// # });
+/// ```
+pub struct PipelineContext<S, C> {
+    execution: Arc<Execution<S, C>>,
+}
+
+pub(crate) struct Execution<S, C> {
+    context: C,
+    subject: Mutex<Option<S>>,
+    interceptors: Interceptors<S, C>,
+    /// The index of the next interceptor to start; `interceptors.len()` once finished.
+    next: AtomicUsize,
+}
+
+impl<S, C> Clone for PipelineContext<S, C> {
+    fn clone(&self) -> Self {
+        PipelineContext { execution: Arc::clone(&self.execution) }
+    }
+}
+
+impl<S, C> fmt::Debug for PipelineContext<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipelineContext")
+            .field("next", &self.execution.next.load(Ordering::Relaxed))
+            .field("interceptors", &self.execution.interceptors.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, C> PipelineContext<S, C>
+where
+    S: Send + 'static,
+    C: Send + Sync + 'static,
+{
+    /// Runs `interceptors` from the first to the last with `subject` and returns the final subject.
+    pub(crate) async fn execute(interceptors: Interceptors<S, C>, context: C, subject: S) -> Result<S> {
+        let ctx = PipelineContext {
+            execution: Arc::new(Execution {
+                context,
+                subject: Mutex::new(Some(subject)),
+                interceptors,
+                next: AtomicUsize::new(0),
+            }),
+        };
+        ctx.run().await?;
+        let execution = ctx.execution;
+        let subject = match Arc::try_unwrap(execution) {
+            Ok(execution) => execution.subject.into_inner().unwrap_or_else(PoisonError::into_inner),
+            // An interceptor kept a clone of its context: take the subject out of the shared state.
+            Err(execution) => execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take(),
+        };
+        subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor"))
+    }
+
+    /// The flat loop: start interceptors one after another until none is left or the execution finished.
+    /// A `proceed` call runs this same loop from inside an interceptor.
+    async fn run(&self) -> Result<()> {
+        let execution = &*self.execution;
+        loop {
+            let index = execution.next.fetch_add(1, Ordering::AcqRel);
+            let Some(interceptor) = execution.interceptors.get(index) else {
+                execution.next.store(execution.interceptors.len(), Ordering::Release);
+                return Ok(());
+            };
+            // A panic in an interceptor becomes an error here, so earlier interceptors see it come out of their
+            // `proceed` like any other error, and the process goes on.
+            let step = catch_unwind(AssertUnwindSafe(|| interceptor.intercept(self.clone())))
+                .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
+            AssertUnwindSafe(step)
+                .catch_unwind()
+                .await
+                .map_err(|payload| crate::Error::from_panic(payload.as_ref()))??;
+        }
+    }
+
+    /// Runs every interceptor after this one, then returns, so that code after the call runs "on the way out".
+    ///
+    /// An error from a later interceptor comes out of this call, where it can be handled. When this returns,
+    /// the rest of the pipeline has run; returning from the interceptor continues nothing further.
+    pub async fn proceed(&self) -> Result<()> {
+        self.run().await
+    }
+
+    /// Replaces the subject with `subject`, then [`proceed`](Self::proceed)s.
+    pub async fn proceed_with(&self, subject: S) -> Result<()> {
+        self.set_subject(subject);
+        self.proceed().await
+    }
+
+    /// Stops the execution: interceptors that have not started do not run. Interceptors that are waiting in
+    /// [`proceed`](Self::proceed) still resume and finish.
+    pub fn finish(&self) {
+        let execution = &*self.execution;
+        execution.next.store(execution.interceptors.len(), Ordering::Release);
+    }
+
+    /// True once [`finish`](Self::finish) was called or every interceptor has started.
+    pub fn is_finished(&self) -> bool {
+        let execution = &*self.execution;
+        execution.next.load(Ordering::Acquire) >= execution.interceptors.len()
+    }
+}
+
+impl<S, C> PipelineContext<S, C> {
+    /// The context of this execution (for application pipelines, the `ApplicationCall`).
+    pub fn context(&self) -> &C {
+        &self.execution.context
+    }
+
+    /// The subject, locked for reading or changing. Do not hold it across an `.await`.
+    ///
+    /// # Panics
+    /// If the pipeline has already returned its subject (a context kept past the end of its execution).
+    pub fn subject(&self) -> Subject<'_, S> {
+        let guard = self.execution.subject.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(guard.is_some(), "the pipeline's execution has ended; its subject is gone");
+        Subject { guard }
+    }
+
+    /// Replaces the subject, returning the old one.
+    pub fn replace_subject(&self, subject: S) -> S {
+        std::mem::replace(&mut *self.subject(), subject)
+    }
+
+    /// Replaces the subject.
+    pub fn set_subject(&self, subject: S) {
+        *self.subject() = subject;
+    }
+}
+
+/// The locked subject of a [`PipelineContext`]; dereferences to `S`.
+pub struct Subject<'a, S> {
+    guard: MutexGuard<'a, Option<S>>,
+}
+
+impl<S> Deref for Subject<'_, S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        // Checked when the guard was made.
+        self.guard.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl<S> DerefMut for Subject<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        self.guard.as_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Subject<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,92 @@
+//! Interceptors: the code a pipeline runs in each phase.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+use super::{PipelineContext, Step};
+use crate::Result;
+
+/// Code registered in a phase of a [`Pipeline`](super::Pipeline).
+///
+/// Most interceptors are closures given to [`Pipeline::intercept`](super::Pipeline::intercept)
+/// (`|ctx| async move { … }`); implement this trait for a type of your own, or wrap a closure that never waits
+/// with [`sync`], when an interceptor should cost no allocation per call.
+///
+/// An interceptor that returns without calling [`proceed`](PipelineContext::proceed) lets the next one run
+/// (implicit proceed); one that calls it runs the rest of the pipeline inside that call.
+///
+/// ```
+/// use rotor::pipeline::{Interceptor, PipelineContext, Step};
+///
+/// struct Count;
+///
+/// impl Interceptor<u32, ()> for Count {
+///     fn intercept(&self, ctx: PipelineContext<u32, ()>) -> Step {
+///         *ctx.subject() += 1;
+///         Step::ready(Ok(()))
+///     }
+/// }
+/// ```
+pub trait Interceptor<S, C>: Send + Sync + 'static {
+    /// Runs this interceptor for one execution of the pipeline.
+    fn intercept(&self, ctx: PipelineContext<S, C>) -> Step;
+}
+
+/// An interceptor made of an async closure; see [`Pipeline::intercept`](super::Pipeline::intercept).
+pub(crate) struct FnInterceptor<F, Fut> {
+    f: F,
+    _future: PhantomData<fn() -> Fut>,
+}
+
+impl<F, Fut> FnInterceptor<F, Fut> {
+    pub(crate) fn new(f: F) -> Self {
+        FnInterceptor { f, _future: PhantomData }
+    }
+}
+
+impl<S, C, F, Fut> Interceptor<S, C> for FnInterceptor<F, Fut>
+where
+    F: Fn(PipelineContext<S, C>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    fn intercept(&self, ctx: PipelineContext<S, C>) -> Step {
+        Step::boxed((self.f)(ctx))
+    }
+}
+
+/// Wraps a closure that never waits into an [`Interceptor`] that costs no allocation per call.
+///
+/// ```
+/// use rotor::pipeline::{sync, Pipeline, PipelinePhase};
+///
+/// const MAIN: PipelinePhase = PipelinePhase::new("Main");
+/// let mut pipeline = Pipeline::<Vec<&str>, ()>::new([MAIN]);
+/// pipeline.add_interceptor(&MAIN, sync(|ctx| { ctx.subject().push("seen"); Ok(()) })).unwrap();
+/// ```
+pub fn sync<S, C, F>(f: F) -> SyncInterceptor<F>
+where
+    F: Fn(&PipelineContext<S, C>) -> Result<()> + Send + Sync + 'static,
+{
+    SyncInterceptor { f }
+}
+
+/// An interceptor made of a closure that never waits; made by [`sync`].
+pub struct SyncInterceptor<F> {
+    f: F,
+}
+
+impl<F> fmt::Debug for SyncInterceptor<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SyncInterceptor")
+    }
+}
+
+impl<S, C, F> Interceptor<S, C> for SyncInterceptor<F>
+where
+    F: Fn(&PipelineContext<S, C>) -> Result<()> + Send + Sync + 'static,
+{
+    fn intercept(&self, ctx: PipelineContext<S, C>) -> Step {
+        Step::ready((self.f)(&ctx))
+    }
+}

@@ -1,0 +1,19 @@
+//! Pipelines: ordered phases of interceptors, the core of Rotor (Ktor's `Pipeline`).
+//!
+//! Everything a request goes through is a [`Pipeline`]: the application's call pipeline, each route, and the
+//! send and receive pipelines that turn values into response bodies and request bodies into values.
+
+mod context;
+mod interceptor;
+#[allow(clippy::module_inception)]
+mod pipeline;
+mod phase;
+mod step;
+#[cfg(test)]
+mod tests;
+
+pub use context::{PipelineContext, Subject};
+pub use interceptor::{Interceptor, SyncInterceptor, sync};
+pub use phase::{PhaseRelation, PipelinePhase};
+pub use pipeline::Pipeline;
+pub use step::{BoxFuture, Step};

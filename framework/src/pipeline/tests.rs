@@ -1,0 +1,316 @@
+//! Ktor's pipeline semantics, one test per rule.
+
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::{Error, Result};
+
+const A: PipelinePhase = PipelinePhase::new("A");
+const B: PipelinePhase = PipelinePhase::new("B");
+const C: PipelinePhase = PipelinePhase::new("C");
+
+type Trail = Arc<Mutex<Vec<String>>>;
+type TestPipeline = Pipeline<Vec<String>, Trail>;
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+fn names(pipeline: &TestPipeline) -> Vec<String> {
+    pipeline.phases().map(|phase| phase.name().to_owned()).collect()
+}
+
+/// An interceptor that records `name` into the subject and returns (implicit proceed).
+fn mark(pipeline: &mut TestPipeline, phase: &PipelinePhase, name: &'static str) {
+    pipeline.intercept(phase, move |ctx| async move {
+        ctx.subject().push(name.to_owned());
+        Ok(())
+    });
+}
+
+fn run(pipeline: &TestPipeline) -> Result<Vec<String>> {
+    block_on(pipeline.execute(Trail::default(), Vec::new()))
+}
+
+#[test]
+fn interceptors_run_in_phase_order_then_registration_order() {
+    let mut pipeline = TestPipeline::new([A, B, C]);
+    mark(&mut pipeline, &C, "c1");
+    mark(&mut pipeline, &A, "a1");
+    mark(&mut pipeline, &B, "b1");
+    mark(&mut pipeline, &A, "a2");
+    assert_eq!(run(&pipeline).unwrap(), ["a1", "a2", "b1", "c1"]);
+}
+
+#[test]
+fn insert_phase_before_goes_just_before_the_reference() {
+    let mut pipeline = TestPipeline::new([A, C]);
+    pipeline.insert_phase_before(&C, PipelinePhase::new("B1"));
+    pipeline.insert_phase_before(&C, PipelinePhase::new("B2"));
+    pipeline.insert_phase_before(&A, PipelinePhase::new("First"));
+    assert_eq!(names(&pipeline), ["First", "A", "B1", "B2", "C"]);
+}
+
+#[test]
+fn repeated_insert_phase_after_goes_after_earlier_after_inserts() {
+    let mut pipeline = TestPipeline::new([A, C]);
+    pipeline.insert_phase_after(&A, PipelinePhase::new("A1"));
+    pipeline.insert_phase_after(&A, PipelinePhase::new("A2"));
+    pipeline.insert_phase_after(&A, PipelinePhase::new("A3"));
+    // An insert after A1 sits after A1 but before A2, which relates to A, not A1.
+    pipeline.insert_phase_after(&PipelinePhase::new("A1"), PipelinePhase::new("A1x"));
+    assert_eq!(names(&pipeline), ["A", "A1", "A1x", "A2", "A3", "C"]);
+}
+
+#[test]
+fn inserting_an_existing_phase_keeps_it_where_it_is() {
+    let mut pipeline = TestPipeline::new([A, B, C]);
+    pipeline.insert_phase_before(&A, C);
+    pipeline.insert_phase_after(&C, A);
+    pipeline.add_phase(B);
+    assert_eq!(names(&pipeline), ["A", "B", "C"]);
+}
+
+#[test]
+fn intercepting_an_unknown_phase_is_an_error() {
+    let mut pipeline = TestPipeline::new([A]);
+    let error = pipeline.try_intercept(&B, |_ctx| async { Ok(()) }).unwrap_err();
+    assert!(error.is_unknown_phase(), "{error:?}");
+    assert!(error.message().contains("'B'"), "{error}");
+    assert!(error.message().contains("A"), "the message lists the known phases: {error}");
+    let error = pipeline.try_insert_phase_after(&B, C).unwrap_err();
+    assert!(error.is_unknown_phase());
+    let error = pipeline.try_insert_phase_before(&B, C).unwrap_err();
+    assert!(error.is_unknown_phase());
+    assert_eq!(names(&pipeline), ["A"]);
+}
+
+#[test]
+#[should_panic(expected = "phase 'B' is not registered")]
+fn intercept_panics_with_the_message_for_an_unknown_phase() {
+    let mut pipeline = TestPipeline::new([A]);
+    pipeline.intercept(&B, |_ctx| async { Ok(()) });
+}
+
+#[test]
+fn returning_without_proceed_lets_the_next_interceptor_run() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        ctx.subject().push("first".into());
+        Ok(())
+    });
+    pipeline.intercept(&A, |ctx| async move {
+        ctx.subject().push("second".into());
+        Ok(())
+    });
+    mark(&mut pipeline, &B, "third");
+    assert_eq!(run(&pipeline).unwrap(), ["first", "second", "third"]);
+}
+
+#[test]
+fn proceed_runs_the_rest_then_returns_for_code_on_the_way_out() {
+    let mut pipeline = TestPipeline::new([A, B, C]);
+    pipeline.intercept(&A, |ctx| async move {
+        ctx.subject().push("outer in".into());
+        ctx.proceed().await?;
+        let seen = ctx.subject().join(",");
+        ctx.subject().push(format!("outer out after [{seen}]"));
+        Ok(())
+    });
+    pipeline.intercept(&B, |ctx| async move {
+        ctx.subject().push("inner in".into());
+        ctx.proceed().await?;
+        ctx.subject().push("inner out".into());
+        Ok(())
+    });
+    mark(&mut pipeline, &C, "leaf");
+    assert_eq!(
+        run(&pipeline).unwrap(),
+        ["outer in", "inner in", "leaf", "inner out", "outer out after [outer in,inner in,leaf,inner out]"]
+    );
+}
+
+#[test]
+fn proceed_with_replaces_the_subject_for_the_rest() {
+    let mut pipeline = Pipeline::<String, ()>::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        let upper = ctx.subject().to_uppercase();
+        ctx.proceed_with(upper).await
+    });
+    pipeline.intercept(&B, |ctx| async move {
+        ctx.subject().push_str(" seen");
+        Ok(())
+    });
+    assert_eq!(block_on(pipeline.execute((), "hello".into())).unwrap(), "HELLO seen");
+}
+
+#[test]
+fn finish_stops_later_interceptors_while_outer_ones_resume() {
+    let mut pipeline = TestPipeline::new([A, B, C]);
+    pipeline.intercept(&A, |ctx| async move {
+        ctx.proceed().await?;
+        ctx.subject().push("outer resumed".into());
+        Ok(())
+    });
+    pipeline.intercept(&B, |ctx| async move {
+        ctx.subject().push("finisher".into());
+        ctx.finish();
+        assert!(ctx.is_finished());
+        Ok(())
+    });
+    mark(&mut pipeline, &B, "never (same phase)");
+    mark(&mut pipeline, &C, "never (later phase)");
+    assert_eq!(run(&pipeline).unwrap(), ["finisher", "outer resumed"]);
+}
+
+#[test]
+fn an_error_from_a_later_interceptor_comes_out_of_proceed_where_it_can_be_caught() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        match ctx.proceed().await {
+            Err(error) if error.is_not_found() => {
+                ctx.subject().push(format!("caught: {error}"));
+                Ok(())
+            }
+            other => other,
+        }
+    });
+    pipeline.intercept(&B, |_ctx| async move { Err(Error::not_found("no such user")) });
+    assert_eq!(run(&pipeline).unwrap(), ["caught: no such user"]);
+}
+
+#[test]
+fn an_uncaught_error_ends_the_execution() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |_ctx| async move { Err(Error::bad_request("bad input")) });
+    mark(&mut pipeline, &B, "never");
+    let context = Trail::default();
+    let error = block_on(pipeline.execute(context, Vec::new())).unwrap_err();
+    assert!(error.is_bad_request());
+}
+
+#[test]
+fn the_context_is_shared_by_every_interceptor() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        ctx.context().lock().unwrap().push("a".into());
+        Ok(())
+    });
+    pipeline.intercept(&B, |ctx| async move {
+        ctx.context().lock().unwrap().push("b".into());
+        Ok(())
+    });
+    let trail = Trail::default();
+    block_on(pipeline.execute(Arc::clone(&trail), Vec::new())).unwrap();
+    assert_eq!(*trail.lock().unwrap(), ["a", "b"]);
+}
+
+#[test]
+fn merge_places_missing_phases_by_relation_and_appends_interceptors() {
+    let mut first = TestPipeline::new([A, C]);
+    mark(&mut first, &A, "first a");
+    mark(&mut first, &C, "first c");
+
+    let mut second = TestPipeline::new([A, C]);
+    second.insert_phase_after(&A, B);
+    second.insert_phase_before(&A, PipelinePhase::new("Zero"));
+    second.add_phase(PipelinePhase::new("End"));
+    mark(&mut second, &A, "second a");
+    mark(&mut second, &B, "second b");
+    mark(&mut second, &C, "second c");
+    mark(&mut second, &PipelinePhase::new("Zero"), "second zero");
+    mark(&mut second, &PipelinePhase::new("End"), "second end");
+
+    first.merge(&second);
+    assert_eq!(names(&first), ["Zero", "A", "B", "C", "End"]);
+    assert_eq!(
+        run(&first).unwrap(),
+        ["second zero", "first a", "second a", "second b", "first c", "second c", "second end"]
+    );
+    // The source is unchanged.
+    assert_eq!(run(&second).unwrap(), ["second zero", "second a", "second b", "second c", "second end"]);
+}
+
+#[test]
+fn merge_resolves_chains_of_relations_in_any_order() {
+    let mut from = TestPipeline::new([A]);
+    from.insert_phase_after(&A, B);
+    from.insert_phase_after(&B, C);
+    from.insert_phase_before(&A, PipelinePhase::new("Z"));
+    mark(&mut from, &C, "c");
+    let mut into = TestPipeline::new([PipelinePhase::new("Other")]);
+    into.merge(&from);
+    assert_eq!(names(&into), ["Other", "Z", "A", "B", "C"]);
+    assert_eq!(run(&into).unwrap(), ["c"]);
+}
+
+#[test]
+fn the_flattened_interceptor_list_is_built_once_and_shared() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    mark(&mut pipeline, &A, "a");
+    let first = Arc::as_ptr(pipeline.interceptors());
+    run(&pipeline).unwrap();
+    run(&pipeline).unwrap();
+    assert!(std::ptr::eq(first, Arc::as_ptr(pipeline.interceptors())), "list rebuilt between executions");
+    mark(&mut pipeline, &B, "b");
+    assert_eq!(pipeline.interceptors().len(), 2, "a change rebuilds the list");
+    assert_eq!(run(&pipeline).unwrap(), ["a", "b"]);
+}
+
+#[test]
+fn interceptors_that_do_not_proceed_run_in_a_flat_loop_without_nesting() {
+    // 200,000 interceptors on a 256 KiB stack: a chain of nested futures would overflow it.
+    let mut pipeline = Pipeline::<u64, ()>::new([A]);
+    for _ in 0..200_000 {
+        pipeline.add_interceptor(&A, sync(|ctx: &PipelineContext<u64, ()>| {
+            *ctx.subject() += 1;
+            Ok(())
+        }))
+        .unwrap();
+    }
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || block_on(pipeline.execute((), 0)))
+        .unwrap();
+    assert_eq!(handle.join().unwrap().unwrap(), 200_000);
+}
+
+#[test]
+fn sync_interceptors_are_ready_steps_and_async_ones_are_boxed() {
+    let mut pipeline = Pipeline::<Vec<bool>, ()>::new([A]);
+    pipeline.intercept(&A, |ctx| async move {
+        let ready = sync(|_ctx: &PipelineContext<Vec<bool>, ()>| Ok(())).intercept(ctx.clone()).is_ready();
+        let boxed = super::interceptor::FnInterceptor::new(|_ctx: PipelineContext<Vec<bool>, ()>| async { Ok(()) })
+            .intercept(ctx.clone())
+            .is_ready();
+        ctx.subject().extend([ready, boxed]);
+        Ok(())
+    });
+    assert_eq!(block_on(pipeline.execute((), Vec::new())).unwrap(), [true, false]);
+}
+
+#[test]
+fn an_empty_pipeline_returns_the_subject_unchanged() {
+    let pipeline = Pipeline::<String, ()>::new([A, B]);
+    assert!(pipeline.is_empty());
+    assert_eq!(block_on(pipeline.execute((), "same".into())).unwrap(), "same");
+}
+
+#[test]
+fn interceptors_may_await_real_work() {
+    let mut pipeline = Pipeline::<Vec<u32>, ()>::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        tokio::task::yield_now().await;
+        ctx.subject().push(1);
+        ctx.proceed().await?;
+        tokio::task::yield_now().await;
+        ctx.subject().push(3);
+        Ok(())
+    });
+    pipeline.intercept(&B, |ctx| async move {
+        tokio::task::yield_now().await;
+        ctx.subject().push(2);
+        Ok(())
+    });
+    assert_eq!(block_on(pipeline.execute((), Vec::new())).unwrap(), [1, 2, 3]);
+}
