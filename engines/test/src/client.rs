@@ -237,8 +237,6 @@ impl TestRequestBuilder {
         if !has_host {
             builder = builder.header(HOST, "localhost");
         }
-        builder
-            .body(())
-            .map_err(|error| Error::bad_request(format!("invalid request target {target:?}: {error}")))
+        builder.body(()).map_err(|error| Error::bad_request(format!("invalid request target {target:?}: {error}")))
     }
 }

@@ -4,9 +4,9 @@ use std::fmt;
 use std::future::Future;
 
 use super::plugin::PluginRegistry;
+use crate::Result;
 use crate::call::{ApplicationCall, ApplicationReceivePipeline, ApplicationSendPipeline};
 use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase};
-use crate::Result;
 
 /// The context of an interceptor of the call pipeline: no subject, the call as context.
 pub type CallContext = PipelineContext<(), ApplicationCall>;

@@ -23,6 +23,9 @@ use crate::{Error, Result};
 ///     plugin.on(ResponseSent, |call| async move { tracing::debug!(handled = call.is_handled(), "sent"); Ok(()) });
 ///     Ok(())
 /// });
+///
+/// let mut app = rotor::Application::default();
+/// app.install(AUDIT, ());
 /// ```
 pub trait Hook<H> {
     /// Registers `handler` on `pipeline`.

@@ -5,9 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::{ApplicationCallPipeline, Hook, Plugin};
+use crate::Result;
 use crate::call::{ApplicationCall, ApplicationReceivePipeline, ApplicationSendPipeline, ReceiveContext, SendContext};
 use crate::environment::ApplicationEnvironment;
-use crate::Result;
 
 /// What a plugin installs itself through: handlers for the call ([`on_call`](Self::on_call)), for receiving
 /// ([`on_call_receive`](Self::on_call_receive)) and for responding ([`on_call_respond`](Self::on_call_respond)),
@@ -25,6 +25,9 @@ use crate::Result;
 ///     });
 ///     Ok(())
 /// });
+///
+/// let mut app = rotor::Application::default();
+/// app.install(CALL_COUNTER, ());
 /// ```
 pub struct PluginBuilder<'a> {
     name: &'static str,

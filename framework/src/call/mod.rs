@@ -71,6 +71,8 @@ pub(crate) struct CallState {
     path_parameters: Parameters,
     parameters: Option<Arc<Parameters>>,
     unhandled: Option<UnhandledStatus>,
+    send_pipeline: Option<Arc<ApplicationSendPipeline>>,
+    receive_pipeline: Option<Arc<ApplicationReceivePipeline>>,
 }
 
 /// The answer a call gets when nothing handled it: a status recorded by routing (404, 405 with `Allow`, …).
@@ -170,6 +172,15 @@ impl ApplicationCall {
         self.state().unhandled.clone()
     }
 
+    /// Makes [`respond`](Self::respond) and [`receive`](Self::receive) run these pipelines instead of the
+    /// application's. Routing does this for a resolved route, with the application's pipelines merged with
+    /// the route's (built once per route), so that plugins installed on a route apply to its calls.
+    pub fn set_pipelines(&self, send: Arc<ApplicationSendPipeline>, receive: Arc<ApplicationReceivePipeline>) {
+        let mut state = self.state();
+        state.send_pipeline = Some(send);
+        state.receive_pipeline = Some(receive);
+    }
+
     /// Responds with `value`, run through the send pipeline.
     ///
     /// Text (`String`, `&'static str`, `Cow<'static, str>`), bytes (`Bytes`, `Vec<u8>`, `&'static [u8]`), a
@@ -183,8 +194,12 @@ impl ApplicationCall {
         if self.is_handled() {
             return Err(response::already_sent());
         }
-        let pipeline = self.inner.application.send_pipeline();
-        pipeline.execute(self.clone(), ResponseValue::new(value)).await?;
+        let value = ResponseValue::new(value);
+        let routed = self.state().send_pipeline.clone();
+        match routed {
+            Some(pipeline) => pipeline.execute(self.clone(), value).await?,
+            None => self.inner.application.send_pipeline().execute(self.clone(), value).await?,
+        };
         Ok(())
     }
 
@@ -235,9 +250,12 @@ impl ApplicationCall {
     /// 415 if nothing converts the body to `T` (the error names the type); 400 for text that is not UTF-8 or a
     /// body stream that fails; an error if the body was already received.
     pub async fn receive<T: Send + 'static>(&self) -> Result<T> {
-        let body = self.take_body()?;
-        let pipeline = self.inner.application.receive_pipeline();
-        let request = pipeline.execute(self.clone(), ReceiveRequest::new::<T>(body)).await?;
+        let request = ReceiveRequest::new::<T>(self.take_body()?);
+        let routed = self.state().receive_pipeline.clone();
+        let request = match routed {
+            Some(pipeline) => pipeline.execute(self.clone(), request).await?,
+            None => self.inner.application.receive_pipeline().execute(self.clone(), request).await?,
+        };
         request.into_value::<T>()
     }
 

@@ -19,7 +19,8 @@ use crate::{Error, Result};
 /// ```
 /// use rotor::call::ApplicationReceivePipeline;
 ///
-/// let phases: Vec<&str> = ApplicationReceivePipeline::standard().phases().map(|p| p.name()).collect();
+/// let pipeline = ApplicationReceivePipeline::standard();
+/// let phases: Vec<&str> = pipeline.phases().map(|p| p.name()).collect();
 /// assert_eq!(phases, ["Before", "Transform", "After"]);
 /// ```
 pub type ApplicationReceivePipeline = Pipeline<ReceiveRequest, ApplicationCall>;
@@ -55,6 +56,7 @@ impl Pipeline<ReceiveRequest, ApplicationCall> {
 /// assert!(request.is_requested::<String>());
 /// assert!(request.value_is::<Body>());
 /// let body: Body = request.take_value().unwrap();
+/// assert_eq!(body.exact_len(), Some(4));
 /// request.set_value(String::from("converted"));
 /// assert!(request.value_is::<String>());
 /// ```

@@ -21,9 +21,10 @@ use crate::{Error, Result};
 /// [`ENGINE`](Self::ENGINE), where the content is committed to the call for the engine to write.
 ///
 /// ```
-/// use rotor::call::{ApplicationSendPipeline, ResponseValue};
+/// use rotor::call::ApplicationSendPipeline;
 ///
-/// let phases: Vec<&str> = ApplicationSendPipeline::standard().phases().map(|p| p.name()).collect();
+/// let pipeline = ApplicationSendPipeline::standard();
+/// let phases: Vec<&str> = pipeline.phases().map(|p| p.name()).collect();
 /// assert_eq!(phases, ["Before", "Transform", "Render", "ContentEncoding", "TransferEncoding", "After", "Engine"]);
 /// ```
 pub type ApplicationSendPipeline = Pipeline<ResponseValue, ApplicationCall>;
@@ -104,9 +105,9 @@ impl ResponseValue {
             }
         }
         match slot {
-            Some(value) => ResponseValue {
-                repr: Repr::Value { value: Box::new(value), type_name: std::any::type_name::<T>() },
-            },
+            Some(value) => {
+                ResponseValue { repr: Repr::Value { value: Box::new(value), type_name: std::any::type_name::<T>() } }
+            }
             None => ResponseValue { repr: Repr::Taken },
         }
     }

@@ -111,7 +111,9 @@ impl ApplicationConfig {
                 Err(Error::config(format!("config key `{key}` holds a list, but a single {expected} was expected")))
             }
             Some(ConfigValue::String(value)) => value.parse::<T>().map(Some).map_err(|error| {
-                Error::config(format!("config key `{key}` has value {value:?}, which is not a valid {expected}: {error}"))
+                Error::config(format!(
+                    "config key `{key}` has value {value:?}, which is not a valid {expected}: {error}"
+                ))
             }),
         }
     }
@@ -126,9 +128,7 @@ impl ApplicationConfig {
         T::Err: fmt::Display,
     {
         self.get(key)?.ok_or_else(|| {
-            Error::config(format!(
-                "config key `{key}` is missing: set it in application.conf or pass -P:{key}=<value>"
-            ))
+            Error::config(format!("config key `{key}` is missing: set it in application.conf or pass -P:{key}=<value>"))
         })
     }
 

@@ -131,8 +131,7 @@ impl ApplicationEnvironmentBuilder {
 
     /// The environment.
     pub fn build(self) -> ApplicationEnvironment {
-        let development =
-            self.development.unwrap_or_else(|| self.config.string("rotor.development") == Some("true"));
+        let development = self.development.unwrap_or_else(|| self.config.string("rotor.development") == Some("true"));
         ApplicationEnvironment {
             inner: Arc::new(EnvironmentInner {
                 config: self.config,

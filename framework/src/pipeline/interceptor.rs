@@ -27,6 +27,14 @@ use crate::Result;
 ///         Step::ready(Ok(()))
 ///     }
 /// }
+///
+/// const MAIN: rotor::pipeline::PipelinePhase = rotor::pipeline::PipelinePhase::new("Main");
+/// let mut pipeline = rotor::pipeline::Pipeline::<u32, ()>::new([MAIN]);
+/// pipeline.add_interceptor(&MAIN, Count).unwrap();
+/// pipeline.add_interceptor(&MAIN, Count).unwrap();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(pipeline.execute((), 0).await.unwrap(), 2);
+/// # });
 /// ```
 pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// Runs this interceptor for one execution of the pipeline.
@@ -58,11 +66,20 @@ where
 /// Wraps a closure that never waits into an [`Interceptor`] that costs no allocation per call.
 ///
 /// ```
-/// use rotor::pipeline::{sync, Pipeline, PipelinePhase};
+/// use rotor::pipeline::{sync, Pipeline, PipelineContext, PipelinePhase};
 ///
 /// const MAIN: PipelinePhase = PipelinePhase::new("Main");
 /// let mut pipeline = Pipeline::<Vec<&str>, ()>::new([MAIN]);
-/// pipeline.add_interceptor(&MAIN, sync(|ctx| { ctx.subject().push("seen"); Ok(()) })).unwrap();
+/// let seen = sync(|ctx: &PipelineContext<Vec<&str>, ()>| {
+///     ctx.subject().push("seen");
+///     Ok(())
+/// });
+/// pipeline.add_interceptor(&MAIN, seen).unwrap();
+/// // Or, with the types inferred:
+/// pipeline.intercept_sync(&MAIN, |ctx| {
+///     ctx.subject().push("again");
+///     Ok(())
+/// });
 /// ```
 pub fn sync<S, C, F>(f: F) -> SyncInterceptor<F>
 where

@@ -5,9 +5,9 @@
 
 mod context;
 mod interceptor;
+mod phase;
 #[allow(clippy::module_inception)]
 mod pipeline;
-mod phase;
 mod step;
 #[cfg(test)]
 mod tests;

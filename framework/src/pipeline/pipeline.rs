@@ -260,9 +260,7 @@ impl<S, C> Pipeline<S, C> {
                 self.add_phase(content.phase.clone());
                 true
             }
-            PhaseRelation::Before(reference) => {
-                self.try_insert_phase_before(reference, content.phase.clone()).is_ok()
-            }
+            PhaseRelation::Before(reference) => self.try_insert_phase_before(reference, content.phase.clone()).is_ok(),
             PhaseRelation::After(reference) => self.try_insert_phase_after(reference, content.phase.clone()).is_ok(),
         }
     }
@@ -303,6 +301,21 @@ where
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
         if let Err(error) = self.try_intercept(phase, interceptor) {
+            panic!("{error}");
+        }
+    }
+
+    /// Registers a closure that never waits at the end of `phase`; it costs no allocation per call (see
+    /// [`sync`](super::sync)).
+    ///
+    /// # Panics
+    /// If `phase` is not a phase of this pipeline; [`add_interceptor`](Self::add_interceptor) with
+    /// [`sync`](super::sync) returns the error instead.
+    pub fn intercept_sync<F>(&mut self, phase: &PipelinePhase, interceptor: F)
+    where
+        F: Fn(&PipelineContext<S, C>) -> Result<()> + Send + Sync + 'static,
+    {
+        if let Err(error) = self.add_interceptor(phase, super::sync(interceptor)) {
             panic!("{error}");
         }
     }

@@ -262,16 +262,18 @@ fn interceptors_that_do_not_proceed_run_in_a_flat_loop_without_nesting() {
     // 200,000 interceptors on a 256 KiB stack: a chain of nested futures would overflow it.
     let mut pipeline = Pipeline::<u64, ()>::new([A]);
     for _ in 0..200_000 {
-        pipeline.add_interceptor(&A, sync(|ctx: &PipelineContext<u64, ()>| {
-            *ctx.subject() += 1;
-            Ok(())
-        }))
-        .unwrap();
+        pipeline
+            .add_interceptor(
+                &A,
+                sync(|ctx: &PipelineContext<u64, ()>| {
+                    *ctx.subject() += 1;
+                    Ok(())
+                }),
+            )
+            .unwrap();
     }
-    let handle = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(move || block_on(pipeline.execute((), 0)))
-        .unwrap();
+    let handle =
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(move || block_on(pipeline.execute((), 0))).unwrap();
     assert_eq!(handle.join().unwrap().unwrap(), 200_000);
 }
 
