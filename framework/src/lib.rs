@@ -9,6 +9,7 @@ pub mod environment;
 pub mod error;
 pub mod pipeline;
 pub mod prelude;
+pub mod routing;
 
 mod doc_support;
 

@@ -6,4 +6,5 @@ pub use crate::application::{
 };
 pub use crate::call::{ApplicationCall, AttributeKey, Body, OutgoingContent, Parameters};
 pub use crate::http::{HeaderValue, Method, StatusCode};
+pub use crate::routing::{IgnoreTrailingSlash, Route};
 pub use crate::{Error, Result};

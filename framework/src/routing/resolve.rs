@@ -1,0 +1,338 @@
+//! Resolution: finding the best route for a request, with Ktor's semantics.
+
+use std::borrow::Cow;
+
+use http::{Method, StatusCode};
+
+use super::RoutingRequest;
+use super::request_path::RequestPath;
+use super::route::{Route, Slot};
+use super::selector::{Evaluation, quality};
+use super::trace::{RouteTrace, TraceRecorder};
+use crate::Result;
+use crate::call::Parameters;
+
+const MIN_QUALITY: f64 = f64::MIN;
+
+/// A request as resolution sees it: the request and its decoded path segments.
+pub(crate) struct ResolveInput<'r, 'a> {
+    request: &'r RoutingRequest<'a>,
+    path: RequestPath<'a>,
+}
+
+impl<'a> ResolveInput<'_, 'a> {
+    pub(crate) fn segments(&self) -> &[Cow<'a, str>] {
+        self.path.segments()
+    }
+
+    pub(crate) fn has_trailing_slash(&self) -> bool {
+        self.path.has_trailing_slash()
+    }
+
+    pub(crate) fn ignore_trailing_slash(&self) -> bool {
+        self.request.ignores_trailing_slash()
+    }
+
+    pub(crate) fn request(&self) -> &RoutingRequest<'a> {
+        self.request
+    }
+}
+
+/// The outcome of resolving a request against a route tree.
+#[derive(Debug)]
+pub enum Resolution<'r> {
+    /// A route with handlers matched.
+    Matched(Matched<'r>),
+    /// No route matched.
+    Failed(Failed),
+}
+
+/// The route a request resolved to.
+#[derive(Debug)]
+pub struct Matched<'r> {
+    chain: Vec<&'r Route>,
+    parameters: Parameters,
+    quality: f64,
+}
+
+impl<'r> Matched<'r> {
+    /// The resolved route (the leaf, with the handlers).
+    pub fn route(&self) -> &'r Route {
+        self.chain[self.chain.len() - 1]
+    }
+
+    /// The routes from the root to the leaf.
+    pub fn chain(&self) -> &[&'r Route] {
+        &self.chain
+    }
+
+    /// The captured path parameters.
+    pub fn parameters(&self) -> &Parameters {
+        &self.parameters
+    }
+
+    /// Takes the captured path parameters.
+    pub fn into_parameters(self) -> Parameters {
+        self.parameters
+    }
+
+    /// The quality of the match: the lowest quality along the path (a transparent selector counts as 1.0).
+    pub fn quality(&self) -> f64 {
+        self.quality
+    }
+}
+
+/// Why no route matched: the status to answer with, and for 405 the methods that would have matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failed {
+    status: StatusCode,
+    allow: Vec<Method>,
+}
+
+impl Failed {
+    /// 404, 405, 400, 406 or 415.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// For 405, the methods that would have matched the path, in declaration order; empty otherwise.
+    pub fn allow(&self) -> &[Method] {
+        &self.allow
+    }
+}
+
+impl Route {
+    /// Resolves `request` against the tree rooted here, with Ktor's rules (see the
+    /// [module documentation](super)).
+    ///
+    /// ```
+    /// use rotor::environment::ApplicationEnvironment;
+    /// use rotor::http::Method;
+    /// use rotor::routing::{Resolution, Route, RoutingRequest};
+    ///
+    /// let mut root = Route::root(ApplicationEnvironment::default());
+    /// root.get("/users/{id}", |call| async move { call.respond_text("user").await });
+    /// root.get("/users/me", |call| async move { call.respond_text("me").await });
+    /// let Resolution::Matched(matched) = root.resolve(&RoutingRequest::new(&Method::GET, "/users/me")).unwrap() else {
+    ///     panic!("no match")
+    /// };
+    /// assert_eq!(matched.route().path(), "/users/me/(method:GET)");
+    /// let Resolution::Failed(failed) = root.resolve(&RoutingRequest::new(&Method::PUT, "/users/1")).unwrap() else {
+    ///     panic!("matched")
+    /// };
+    /// assert_eq!(failed.status(), 405);
+    /// assert_eq!(failed.allow(), [Method::GET]);
+    /// ```
+    ///
+    /// # Errors
+    /// A 400 error when the path has a malformed percent escape.
+    pub fn resolve<'r>(&'r self, request: &RoutingRequest<'_>) -> Result<Resolution<'r>> {
+        self.resolve_with(request, None)
+    }
+
+    /// Like [`resolve`](Self::resolve), also explaining the decision node by node.
+    ///
+    /// # Errors
+    /// As [`resolve`](Self::resolve).
+    pub fn resolve_traced<'r>(&'r self, request: &RoutingRequest<'_>) -> Result<(Resolution<'r>, RouteTrace)> {
+        let mut recorder = TraceRecorder::default();
+        let resolution = self.resolve_with(request, Some(&mut recorder))?;
+        let trace = recorder.finish(request, &resolution);
+        Ok((resolution, trace))
+    }
+
+    fn resolve_with<'r>(
+        &'r self,
+        request: &RoutingRequest<'_>,
+        trace: Option<&mut TraceRecorder<'r>>,
+    ) -> Result<Resolution<'r>> {
+        let path = RequestPath::parse(request.path(), request.ignores_trailing_slash())?;
+        let input = ResolveInput { request, path };
+        let mut resolver = Resolver {
+            input: &input,
+            len: input.segments().len(),
+            best: Vec::new(),
+            failed: Some(Failure { quality: quality::FAILED_PATH, status: StatusCode::NOT_FOUND }),
+            failed_depth: 0,
+            allow: Vec::new(),
+            trace,
+        };
+        if let Some(trace) = resolver.trace.as_deref_mut() {
+            trace.start(input.segments());
+        }
+        let mut trail = Vec::with_capacity(8);
+        resolver.handle(self, 0, &mut trail, MIN_QUALITY);
+        Ok(resolver.finish())
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Failure {
+    quality: f64,
+    status: StatusCode,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Step<'r> {
+    pub(crate) route: &'r Route,
+    pub(crate) quality: f64,
+    pub(crate) index: usize,
+}
+
+struct Resolver<'r, 'i, 't, 'a> {
+    input: &'i ResolveInput<'i, 'a>,
+    len: usize,
+    best: Vec<Step<'r>>,
+    /// The failure to answer with; `None` once a route matched.
+    failed: Option<Failure>,
+    failed_depth: usize,
+    allow: Vec<Method>,
+    trace: Option<&'t mut TraceRecorder<'r>>,
+}
+
+impl<'r> Resolver<'r, '_, '_, '_> {
+    fn handle(&mut self, route: &'r Route, index: usize, trail: &mut Vec<Step<'r>>, matched_quality: f64) -> f64 {
+        let (quality, increment) = match route.selector().evaluate(self.input, index) {
+            Evaluation::Failure { quality, status } => {
+                if let Some(trace) = self.trace.as_deref_mut() {
+                    trace.failed(route, index, trail.len(), quality, status);
+                }
+                if index == self.len {
+                    self.update_failed(Failure { quality, status }, trail.len());
+                    if status == StatusCode::METHOD_NOT_ALLOWED {
+                        self.note_allowed(route);
+                    }
+                }
+                return MIN_QUALITY;
+            }
+            Evaluation::Success { quality, increment } => (quality, increment),
+        };
+        if quality != quality::TRANSPARENT && quality < matched_quality {
+            if let Some(trace) = self.trace.as_deref_mut() {
+                trace.skipped(route, index, trail.len(), quality, "a better match was already found");
+            }
+            return MIN_QUALITY;
+        }
+        let next = index + increment;
+        if route.children().is_empty() && next != self.len {
+            if let Some(trace) = self.trace.as_deref_mut() {
+                trace.skipped(route, index, trail.len(), quality, "not all segments matched");
+            }
+            return MIN_QUALITY;
+        }
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.matched(route, index, next, trail.len(), quality);
+        }
+        trail.push(Step { route, quality, index });
+        let mut best_child = MIN_QUALITY;
+        if !route.handlers().is_empty() && next == self.len {
+            if self.best.is_empty() || is_better(&self.best, trail) {
+                best_child = quality;
+                self.best.clear();
+                self.best.extend_from_slice(trail);
+                self.failed = None;
+            }
+            if let Some(trace) = self.trace.as_deref_mut() {
+                trace.candidate(trail);
+            }
+        }
+        let constant = self.input.segments().get(next).and_then(|segment| route.constant_child(segment));
+        for slot in route.slots() {
+            let child = match *slot {
+                Slot::Child(child) => child,
+                Slot::Constants { first, last } => match constant.filter(|child| (first..=last).contains(child)) {
+                    Some(child) => child,
+                    None => {
+                        // Every constant child here fails on the path; only the end of the path records it.
+                        if next == self.len {
+                            self.update_failed(
+                                Failure { quality: quality::FAILED_PATH, status: StatusCode::NOT_FOUND },
+                                trail.len(),
+                            );
+                        }
+                        if let Some(trace) = self.trace.as_deref_mut() {
+                            trace.constants_skipped(route, next, trail.len(), last + 1 - first);
+                        }
+                        continue;
+                    }
+                },
+            };
+            let child_quality = self.handle(&route.children()[child], next, trail, best_child);
+            if child_quality > 0.0 {
+                best_child = best_child.max(child_quality);
+            }
+        }
+        trail.pop();
+        if best_child > 0.0 { quality } else { MIN_QUALITY }
+    }
+
+    /// Ktor's rule for the failure to answer with: a failure of higher quality (method over parameter over
+    /// path), or one deeper in the tree, wins. Unlike Ktor, the path before it need not be made of constants:
+    /// `POST /users/7` against `get("/users/{id}")` answers 405, as users expect.
+    fn update_failed(&mut self, new: Failure, depth: usize) {
+        let Some(current) = self.failed else { return };
+        if current.quality < new.quality || self.failed_depth < depth {
+            self.failed = Some(new);
+            self.failed_depth = depth;
+        }
+    }
+
+    fn note_allowed(&mut self, route: &Route) {
+        let Some(method) = route.selector().as_method() else { return };
+        let reachable = route.handler_count() > 0 || !route.children().is_empty();
+        if reachable && !self.allow.contains(method) {
+            self.allow.push(method.clone());
+        }
+    }
+
+    fn finish(self) -> Resolution<'r> {
+        if self.best.is_empty() {
+            let status = self.failed.map_or(StatusCode::NOT_FOUND, |failed| failed.status);
+            let allow = if status == StatusCode::METHOD_NOT_ALLOWED { self.allow } else { Vec::new() };
+            return Resolution::Failed(Failed { status, allow });
+        }
+        let mut parameters = Parameters::new();
+        let mut worst = f64::MAX;
+        for step in &self.best {
+            step.route.selector().capture(self.input, step.index, &mut parameters);
+            let quality = if step.quality == quality::TRANSPARENT { quality::CONSTANT } else { step.quality };
+            worst = worst.min(quality);
+        }
+        let chain = self.best.iter().map(|step| step.route).collect();
+        Resolution::Matched(Matched { chain, parameters, quality: worst })
+    }
+}
+
+/// Ktor's `isBetterResolve`: compare qualities position by position (transparent ones skipped); the first
+/// difference decides. If one path runs out first, the one whose remaining worst quality is higher wins (an
+/// empty remainder counts as a constant's 1.0, so a longer path wins only through selectors at least as good
+/// as a constant: `header(..) { get("/") }` beats `get("/")`, while a missing optional parameter does not
+/// outrank a path without it); then the longer path wins.
+fn is_better(current: &[Step<'_>], new: &[Step<'_>]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < current.len() && j < new.len() {
+        let (q1, q2) = (current[i].quality, new[j].quality);
+        if q1 == quality::TRANSPARENT {
+            i += 1;
+            continue;
+        }
+        if q2 == quality::TRANSPARENT {
+            j += 1;
+            continue;
+        }
+        if q1 != q2 {
+            return q2 > q1;
+        }
+        i += 1;
+        j += 1;
+    }
+    let tail_min = |steps: &[Step<'_>]| {
+        steps.iter().map(|step| step.quality).filter(|q| *q != quality::TRANSPARENT).fold(quality::CONSTANT, f64::min)
+    };
+    let (first_tail, second_tail) = (tail_min(&current[i..]), tail_min(&new[j..]));
+    if first_tail != second_tail {
+        return second_tail > first_tail;
+    }
+    let count = |steps: &[Step<'_>]| steps.iter().filter(|step| step.quality != quality::TRANSPARENT).count();
+    count(new) > count(current)
+}
