@@ -319,6 +319,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The error of a failing body stream: a Rotor error inside the box (a limit an engine enforces, say) is
+    /// kept as it is; any other error is a 400 with `message` and the error as its source.
+    pub(crate) fn from_body_error(error: BoxError, message: &'static str) -> Self {
+        match error.downcast::<StdError>() {
+            Ok(rotor) => rotor.0,
+            Err(other) => Error::bad_request(message).with_source(other),
+        }
+    }
+}
+
 /// A standard-error view of a Rotor [`Error`], for code that needs `std::error::Error`.
 struct StdError(Error);
 

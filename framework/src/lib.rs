@@ -5,8 +5,10 @@
 pub mod application;
 pub mod call;
 pub mod config;
+pub mod engine;
 pub mod environment;
 pub mod error;
+pub mod events;
 pub mod pipeline;
 pub mod prelude;
 pub mod routing;

@@ -1,23 +1,25 @@
-//! Runs the hello module in memory and prints what it answers.
+//! Serves the hello module over HTTP with `embedded_server`: the host is `0.0.0.0`, the port comes from the
+//! `PORT` environment variable (8080 without it), logs go to stdout, and SIGTERM or Ctrl-C stops the server
+//! gracefully.
 //!
-//! Rotor's HTTP engine (`rotor-hyper`) is the next step; until it lands, this shows the module working
-//! through the in-memory engine, the same pipeline a server runs.
+//! ```sh
+//! cargo run -p hello                 # http://127.0.0.1:8080
+//! PORT=3000 cargo run -p hello       # http://127.0.0.1:3000
+//! ```
 
-use std::io::Write;
+use std::process::ExitCode;
+
+use rotor::engine::{embedded_server, logging};
+use rotor_hyper::Hyper;
 
 #[tokio::main]
-async fn main() -> rotor::Result<()> {
-    let app = rotor_test::test_application(hello::module).await;
-    let client = app.client();
-    let mut out = std::io::stdout().lock();
-
-    let response = client.get("/").send().await;
-    writeln!(out, "GET /        -> {} {:?}", response.status(), response.text().await)?;
-
-    let response = client.post("/echo").text("Rotor says hi").send().await;
-    writeln!(out, "POST /echo   -> {} {:?}", response.status(), response.text().await)?;
-
-    let response = client.get("/missing").send().await;
-    writeln!(out, "GET /missing -> {}", response.status())?;
-    Ok(())
+async fn main() -> ExitCode {
+    logging::init();
+    match embedded_server(Hyper, |config| config, hello::module).start(true).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("hello: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

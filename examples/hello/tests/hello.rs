@@ -31,9 +31,13 @@ async fn post_echo_streams_a_large_body_back_unchanged() {
 }
 
 #[tokio::test]
-async fn other_requests_are_not_found() {
+async fn a_wrong_method_is_405_with_allow_and_other_paths_are_404() {
     let app = test_application(hello::module).await;
-    assert_eq!(app.client().get("/echo").send().await.status(), 404);
-    assert_eq!(app.client().post("/").send().await.status(), 404);
+    let response = app.client().get("/echo").send().await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.header("allow"), Some("POST"));
+    let response = app.client().post("/").send().await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.header("allow"), Some("GET"));
     assert_eq!(app.client().get("/nope").send().await.status(), 404);
 }

@@ -62,7 +62,7 @@ impl Body {
     {
         let frames = stream
             .map_ok(|chunk| Frame::data(chunk.into()))
-            .map_err(|error| Error::bad_request("the body stream failed").with_source(error));
+            .map_err(|error| Error::from_body_error(error.into(), "the body stream failed"));
         Body { repr: Repr::Stream(Box::pin(StreamBody::new(frames))) }
     }
 
@@ -75,7 +75,7 @@ impl Body {
     {
         let body = body
             .map_frame(|frame| frame.map_data(Into::into))
-            .map_err(|error| Error::bad_request("reading the body failed").with_source(error));
+            .map_err(|error| Error::from_body_error(error.into(), "reading the body failed"));
         Body { repr: Repr::Stream(Box::pin(body)) }
     }
 

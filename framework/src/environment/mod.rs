@@ -4,25 +4,33 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::config::ApplicationConfig;
+use crate::events::Events;
 
 /// The config key that names the deployment environment; `rotor-test` sets it to `test` (Ktor's
 /// `ktor.deployment.environment`).
 pub const DEPLOYMENT_ENVIRONMENT_KEY: &str = "rotor.deployment.environment";
 
-/// The environment of an application: its configuration, development mode, root path and log target. It is
-/// immutable once built and cheap to clone.
+/// The environment of an application: its configuration, development mode, root path, log target, engine
+/// connectors and event bus ([`Events`]). It is immutable once built (the bus accepts subscriptions, as
+/// Ktor's does) and cheap to clone: clones share one environment.
 ///
 /// ```
 /// use rotor::config::ApplicationConfig;
-/// use rotor::environment::ApplicationEnvironment;
+/// use rotor::environment::{ApplicationEnvironment, EngineConnector};
+/// use rotor::events::APPLICATION_STARTED;
 ///
 /// let environment = ApplicationEnvironment::builder()
 ///     .config(ApplicationConfig::from_pairs([("rotor.deployment.environment", "test")]))
 ///     .development(true)
+///     .connector(EngineConnector::http("127.0.0.1", 8080))
 ///     .build();
 /// assert!(environment.is_test());
 /// assert!(environment.development());
 /// assert_eq!(environment.root_path(), "");
+/// assert_eq!(environment.connectors()[0].to_string(), "http://127.0.0.1:8080");
+///
+/// environment.events().subscribe(&APPLICATION_STARTED, |env: &ApplicationEnvironment| assert!(env.is_test()));
+/// environment.events().raise(&APPLICATION_STARTED, &environment);
 /// ```
 #[derive(Clone)]
 pub struct ApplicationEnvironment {
@@ -34,6 +42,8 @@ struct EnvironmentInner {
     development: bool,
     root_path: String,
     log_target: String,
+    connectors: Vec<EngineConnector>,
+    events: Events,
 }
 
 impl fmt::Debug for ApplicationEnvironment {
@@ -42,6 +52,8 @@ impl fmt::Debug for ApplicationEnvironment {
             .field("development", &self.inner.development)
             .field("root_path", &self.inner.root_path)
             .field("log_target", &self.inner.log_target)
+            .field("connectors", &self.inner.connectors)
+            .field("events", &self.inner.events)
             .field("config", &self.inner.config)
             .finish()
     }
@@ -62,6 +74,7 @@ impl ApplicationEnvironment {
             development: None,
             root_path: String::new(),
             log_target: String::from("rotor::application"),
+            connectors: Vec::new(),
         }
     }
 
@@ -70,7 +83,8 @@ impl ApplicationEnvironment {
         &self.inner.config
     }
 
-    /// True in development mode (more detail in error answers; `rotor.development = true`).
+    /// True in development mode (more detail in error answers; `rotor.development = true`, or Ktor's
+    /// `ktor.development`).
     pub fn development(&self) -> bool {
         self.inner.development
     }
@@ -89,6 +103,23 @@ impl ApplicationEnvironment {
     pub fn log_target(&self) -> &str {
         &self.inner.log_target
     }
+
+    /// The connectors the engine binds, in order (empty until set with
+    /// [`ApplicationEnvironmentBuilder::connector`]).
+    pub fn connectors(&self) -> &[EngineConnector] {
+        &self.inner.connectors
+    }
+
+    /// The event bus: the lifecycle events of [`crate::events`] are raised here, and the application may raise
+    /// its own.
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    /// True when `self` and `other` are clones of one environment.
+    pub fn ptr_eq(&self, other: &ApplicationEnvironment) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
 }
 
 /// Builds an [`ApplicationEnvironment`]; see [`ApplicationEnvironment::builder`].
@@ -98,6 +129,7 @@ pub struct ApplicationEnvironmentBuilder {
     development: Option<bool>,
     root_path: String,
     log_target: String,
+    connectors: Vec<EngineConnector>,
 }
 
 impl ApplicationEnvironmentBuilder {
@@ -129,16 +161,97 @@ impl ApplicationEnvironmentBuilder {
         self
     }
 
-    /// The environment.
+    /// Adds a connector the engine binds (after those added before).
+    #[must_use]
+    pub fn connector(mut self, connector: EngineConnector) -> Self {
+        self.connectors.push(connector);
+        self
+    }
+
+    /// Replaces the connectors.
+    #[must_use]
+    pub fn connectors(mut self, connectors: impl IntoIterator<Item = EngineConnector>) -> Self {
+        self.connectors = connectors.into_iter().collect();
+        self
+    }
+
+    /// The environment. Development mode, unless set with [`development`](Self::development), is read from
+    /// `rotor.development` (or `ktor.development`); a value that is not a boolean counts as off here
+    /// (`DeploymentConfig` reports it as an error).
     pub fn build(self) -> ApplicationEnvironment {
-        let development = self.development.unwrap_or_else(|| self.config.string("rotor.development") == Some("true"));
+        let development = self
+            .development
+            .unwrap_or_else(|| self.config.boolean("rotor.development").ok().flatten().unwrap_or(false));
         ApplicationEnvironment {
             inner: Arc::new(EnvironmentInner {
                 config: self.config,
                 development,
                 root_path: self.root_path,
                 log_target: self.log_target,
+                connectors: self.connectors,
+                events: Events::new(),
             }),
+        }
+    }
+}
+
+/// The protocol of an [`EngineConnector`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectorKind {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl ConnectorKind {
+    /// `http` or `https`.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            ConnectorKind::Http => "http",
+            ConnectorKind::Https => "https",
+        }
+    }
+}
+
+/// An address an engine listens on: a protocol, a host and a port (port 0 asks for a free port). It displays
+/// as a URL: `http://0.0.0.0:8080`.
+///
+/// ```
+/// use rotor::environment::{ConnectorKind, EngineConnector};
+///
+/// let connector = EngineConnector::https("localhost", 8443);
+/// assert_eq!(connector.kind, ConnectorKind::Https);
+/// assert_eq!(connector.to_string(), "https://localhost:8443");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EngineConnector {
+    /// The protocol.
+    pub kind: ConnectorKind,
+    /// The host or address to bind (`0.0.0.0` for every IPv4 interface).
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+impl EngineConnector {
+    /// A plain HTTP connector.
+    pub fn http(host: impl Into<String>, port: u16) -> Self {
+        EngineConnector { kind: ConnectorKind::Http, host: host.into(), port }
+    }
+
+    /// An HTTPS connector.
+    pub fn https(host: impl Into<String>, port: u16) -> Self {
+        EngineConnector { kind: ConnectorKind::Https, host: host.into(), port }
+    }
+}
+
+impl fmt::Display for EngineConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            write!(f, "{}://[{}]:{}", self.kind.scheme(), self.host, self.port)
+        } else {
+            write!(f, "{}://{}:{}", self.kind.scheme(), self.host, self.port)
         }
     }
 }

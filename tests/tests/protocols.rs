@@ -1,0 +1,147 @@
+//! HTTP/1.1 keep-alive and pipelining, HTTP/2 with prior knowledge, TLS with ALPN, streamed bodies.
+
+mod support;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rotor::prelude::*;
+use support::{RawConnection, start};
+use tokio::net::TcpStream;
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection
+        .send(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nfirst\
+              GET / HTTP/1.1\r\nHost: t\r\n\r\n\
+              POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nthird\
+              GET /missing HTTP/1.1\r\nHost: t\r\n\r\n",
+        )
+        .await;
+    let first = connection.read_response().await.unwrap();
+    let second = connection.read_response().await.unwrap();
+    let third = connection.read_response().await.unwrap();
+    let fourth = connection.read_response().await.unwrap();
+    assert_eq!((first.status, first.text().as_str()), (200, "first"));
+    assert_eq!((second.status, second.text().as_str()), (200, "Hello, world!"));
+    assert_eq!((third.status, third.text().as_str()), (200, "third"));
+    assert_eq!(fourth.status, 404);
+}
+
+#[tokio::test]
+async fn keep_alive_carries_many_requests_on_one_connection() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    for i in 0..50 {
+        let body = format!("request {i}");
+        connection
+            .send(format!("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+            .await;
+        let response = connection.read_response().await.unwrap();
+        assert_eq!(response.text(), body);
+        assert!(response.header("date").is_some(), "hyper adds a Date header");
+    }
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_over_cleartext() {
+    let server = start(hello::module).await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    for path in ["/", "/echo"] {
+        let request = if path == "/" {
+            http::Request::get("http://localhost/").body(Full::new(Bytes::new())).unwrap()
+        } else {
+            http::Request::post("http://localhost/echo").body(Full::new(Bytes::from("over h2"))).unwrap()
+        };
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        assert_eq!(response.status(), 200);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let expected: &[u8] = if path == "/" { b"Hello, world!" } else { b"over h2" };
+        assert_eq!(body, expected);
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_response_arrives_chunked_and_whole() {
+    let server = start(|app| {
+        app.intercept(&ApplicationCallPipeline::CALL, |ctx| async move {
+            let chunks = (0..100).map(|i| Ok::<_, std::io::Error>(Bytes::from(format!("{i:03},"))));
+            ctx.call().respond(Body::from_stream(futures_util::stream::iter(chunks))).await
+        });
+    })
+    .await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let response = connection.read_response().await.unwrap();
+    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
+    let expected: String = (0..100).map(|i| format!("{i:03},")).collect();
+    assert_eq!(response.text(), expected);
+}
+
+#[tokio::test]
+async fn tls_serves_http1_and_http2_by_alpn() {
+    let dir = std::env::temp_dir().join(format!("rotor-tls-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let certificate = dir.join("cert.pem");
+    let private_key = dir.join("key.pem");
+    std::fs::write(&certificate, certified.cert.pem()).unwrap();
+    std::fs::write(&private_key, certified.signing_key.serialize_pem()).unwrap();
+
+    use rotor::engine::{ApplicationEngine, ApplicationEngineFactory};
+    let mut application = Application::default();
+    hello::module(&mut application);
+    let settings = rotor::engine::EngineSettings::new(vec![rotor::engine::ConnectorSettings {
+        host: "127.0.0.1".into(),
+        port: 0,
+        tls: Some(rotor::engine::TlsFiles { certificate, private_key }),
+    }]);
+    let mut engine = rotor_hyper::Hyper.create();
+    let connectors = engine.start(Arc::new(application), &settings).await.unwrap();
+    assert_eq!(connectors[0].scheme(), "https");
+    let addr = connectors[0].local_addr();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    for (alpn, version) in [(&b"h2"[..], http::Version::HTTP_2), (&b"http/1.1"[..], http::Version::HTTP_11)] {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = vec![alpn.to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let tls = connector.connect(name, stream).await.unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(alpn));
+        let request = http::Request::get("https://localhost/").body(Full::new(Bytes::new())).unwrap();
+        let response = if version == http::Version::HTTP_2 {
+            let (mut sender, connection) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.unwrap();
+            tokio::spawn(connection);
+            sender.send_request(request).await.unwrap()
+        } else {
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+            tokio::spawn(connection);
+            let mut request = request;
+            *request.uri_mut() = "/".parse().unwrap();
+            request.headers_mut().insert("host", "localhost".parse().unwrap());
+            sender.send_request(request).await.unwrap()
+        };
+        assert_eq!(response.version(), version);
+        assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "Hello, world!");
+    }
+    engine.stop(std::time::Duration::from_millis(100), std::time::Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
