@@ -81,3 +81,29 @@ async fn idle_keep_alive_connections_are_closed_at_once_on_stop() {
     assert!(began.elapsed() < Duration::from_secs(2), "an idle connection does not hold up the stop");
     assert!(connection.is_closed_by_server().await);
 }
+
+#[tokio::test]
+async fn http2_gets_goaway_and_its_stream_in_flight_still_finishes() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Semaphore::new(0)));
+    let server = start(slow_module(Arc::clone(&started), Arc::clone(&release))).await;
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();
+    let connection = tokio::spawn(connection);
+    let request = http::Request::get("http://localhost/slow").body(Empty::<Bytes>::new()).unwrap();
+    let response = tokio::spawn(sender.send_request(request));
+    started.notified().await;
+
+    let stopping = tokio::spawn(server.stop(Duration::from_secs(5), Duration::from_secs(10)));
+    release.add_permits(1);
+    let response = response.await.unwrap().expect("the stream in flight is answered");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "finished in full");
+    // After GOAWAY and the last stream, the server closes the connection: the client's connection task ends.
+    tokio::time::timeout(Duration::from_secs(5), connection).await.expect("the connection is closed").unwrap().ok();
+    tokio::time::timeout(Duration::from_secs(5), stopping).await.expect("stop returns").unwrap();
+}

@@ -1,6 +1,6 @@
 //! Routing: a tree of routes, each a pipeline of its own, resolved with Ktor's semantics.
 //!
-//! [`Application::routing`] installs routing as an interceptor in the Call phase (the first call installs
+//! [`Application::routing`](crate::Application::routing) installs routing as an interceptor in the Call phase (the first call installs
 //! it; later calls add to the same tree) and configures the tree's root [`Route`]:
 //!
 //! ```
@@ -53,7 +53,7 @@
 //!
 //! # Resolution
 //! Ktor's: the tree is walked depth first in declaration order; each selector that matches has a
-//! [quality](quality) (constant 1.0, prefixed/suffixed parameter 0.9, parameter 0.8, wildcard 0.5, missing
+//! [quality] (constant 1.0, prefixed/suffixed parameter 0.9, parameter 0.8, wildcard 0.5, missing
 //! optional 0.2, tailcard 0.1); of the routes with handlers that match the whole path, the better one wins by
 //! comparing qualities along the path from the root, and ties go to the earlier declaration. Constant children
 //! are found through an index, so resolution does not slow down as they grow in number.
