@@ -145,3 +145,42 @@ async fn tls_serves_http1_and_http2_by_alpn() {
     engine.stop(std::time::Duration::from_millis(100), std::time::Duration::from_secs(1)).await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn https_from_the_ssl_config_keys_runs_beside_http() {
+    let dir = std::env::temp_dir().join(format!("rotor-ssl-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+
+    let (certificate, private_key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let mut server = rotor::engine::embedded_server(
+        rotor_hyper::Hyper,
+        move |config| config.host("127.0.0.1").port(0).ssl(0, certificate, private_key),
+        hello::module,
+    );
+    server.start(false).await.unwrap();
+    let connectors = server.resolved_connectors().to_vec();
+    assert_eq!(connectors.iter().map(|c| c.scheme()).collect::<Vec<_>>(), ["http", "https"]);
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let stream = TcpStream::connect(connectors[1].local_addr()).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, stream).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get("/").header("host", "localhost").body(Full::new(Bytes::new())).unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "Hello, world!");
+
+    server.stop_with(std::time::Duration::from_millis(100), std::time::Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
