@@ -3,7 +3,11 @@
 use std::fmt;
 use std::future::Future;
 
-use super::plugin::PluginRegistry;
+use std::sync::Arc;
+
+use super::plugin::{Lookup, PluginRegistry};
+use super::{Plugin, PluginBuilder};
+use crate::environment::ApplicationEnvironment;
 use crate::Result;
 use crate::call::{ApplicationCall, ApplicationReceivePipeline, ApplicationSendPipeline};
 use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase};
@@ -151,6 +155,24 @@ impl ApplicationCallPipeline {
     /// If `reference` is not a phase of the pipeline.
     pub fn insert_phase_after(&mut self, reference: &PipelinePhase, phase: PipelinePhase) {
         self.pipeline.insert_phase_after(reference, phase);
+    }
+
+    /// Installs `plugin` on this pipeline (the application's or a route's); the same plugin installed again
+    /// returns its first instance.
+    pub(crate) fn install_plugin<P: Plugin>(
+        &mut self,
+        environment: &ApplicationEnvironment,
+        plugin: P,
+        config: P::Config,
+    ) -> Result<Arc<P::Instance>> {
+        if let Lookup::Same(instance) = self.plugins.lookup(&plugin)? {
+            tracing::debug!(plugin = plugin.key(), "plugin already installed; keeping the first installation");
+            return Ok(instance);
+        }
+        let mut builder = PluginBuilder::new(plugin.key(), self, environment);
+        let instance = plugin.install(&mut builder, config)?;
+        self.plugins.insert(plugin, Arc::clone(&instance));
+        Ok(instance)
     }
 
     /// Merges `other` into this one: the call, send and receive pipelines each by

@@ -20,7 +20,6 @@ pub use plugin_builder::{ApplicationPlugin, PluginBuilder, create_application_pl
 use crate::call::Attributes;
 use crate::environment::ApplicationEnvironment;
 use crate::{Error, Result};
-use plugin::Lookup;
 
 /// An application: the [`ApplicationCallPipeline`] every call runs through, the plugins installed on it,
 /// application-wide attributes, and the environment it runs in.
@@ -112,14 +111,7 @@ impl Application {
     /// If a different plugin is installed under the same key ([`Error::is_plugin`]), or the plugin refuses its
     /// configuration.
     pub fn try_install<P: Plugin>(&mut self, plugin: P, config: P::Config) -> Result<Arc<P::Instance>> {
-        if let Lookup::Same(instance) = self.pipeline.plugins.lookup(&plugin)? {
-            tracing::debug!(plugin = plugin.key(), "plugin already installed; keeping the first installation");
-            return Ok(instance);
-        }
-        let mut builder = PluginBuilder::new(plugin.key(), &mut self.pipeline, &self.environment);
-        let instance = plugin.install(&mut builder, config)?;
-        self.pipeline.plugins.insert(plugin, Arc::clone(&instance));
-        Ok(instance)
+        self.pipeline.install_plugin(&self.environment, plugin, config)
     }
 
     /// Installs `plugin` with `config` and returns its instance; see [`try_install`](Self::try_install).

@@ -11,7 +11,7 @@ use http::Method;
 use super::media::MediaType;
 use super::path_pattern;
 use super::selector::{Kind, RouteSelector};
-use crate::application::{ApplicationCallPipeline, Plugin, PluginBuilder};
+use crate::application::{ApplicationCallPipeline, Plugin};
 use crate::call::ApplicationCall;
 use crate::environment::ApplicationEnvironment;
 use crate::pipeline::BoxFuture;
@@ -367,15 +367,7 @@ impl Route {
     /// # Errors
     /// If a different plugin holds the key on this route, or the plugin refuses its configuration.
     pub fn try_install<P: Plugin>(&mut self, plugin: P, config: P::Config) -> Result<Arc<P::Instance>> {
-        // Fails if a different plugin holds the key; the same plugin gives its first instance.
-        self.pipeline.plugins.lookup(&plugin)?;
-        if let Some(instance) = self.pipeline.plugins.get(&plugin) {
-            return Ok(instance);
-        }
-        let mut builder = PluginBuilder::new(plugin.key(), &mut self.pipeline, &self.environment);
-        let instance = plugin.install(&mut builder, config)?;
-        self.pipeline.plugins.insert(plugin, Arc::clone(&instance));
-        Ok(instance)
+        self.pipeline.install_plugin(&self.environment, plugin, config)
     }
 
     /// Installs `plugin` on this route; see [`try_install`](Self::try_install).
