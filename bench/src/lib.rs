@@ -1,5 +1,7 @@
 //! Shared set-up for Rotor's criterion benchmarks (`cargo bench -p rotor-bench`).
 
+pub mod routing;
+
 use rotor::pipeline::{Pipeline, PipelinePhase};
 
 /// The phase the pipeline benchmarks register into.

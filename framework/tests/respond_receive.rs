@@ -239,3 +239,22 @@ async fn a_receive_interceptor_can_convert_the_body_to_its_own_type() {
     .await;
     assert_eq!(app.client().post("/").body("a,b,c").send().await.text().await, "a|b|c");
 }
+
+#[tokio::test]
+async fn content_headers_replace_response_headers_of_the_same_name() {
+    use rotor::http::header::{CACHE_CONTROL, ETAG, VARY};
+    let app = test_application(handle(|call| async move {
+        call.response().set_header("etag", "\"from-the-response\"")?;
+        call.response().set_header("cache-control", "no-store")?;
+        let content = OutgoingContent::text("tagged")
+            .with_header(ETAG, HeaderValue::from_static("\"v2\""))
+            .with_header(VARY, HeaderValue::from_static("accept-encoding"));
+        call.respond(content).await
+    }))
+    .await;
+    let response = app.client().get("/").send().await;
+    assert_eq!(response.header(ETAG.as_str()), Some("\"v2\""));
+    assert_eq!(response.header(VARY.as_str()), Some("accept-encoding"));
+    assert_eq!(response.header(CACHE_CONTROL.as_str()), Some("no-store"), "other response headers stay");
+    assert_eq!(response.headers().get_all(ETAG).iter().count(), 1);
+}

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::plugin::{Lookup, PluginRegistry};
 use super::{Plugin, PluginBuilder};
-use crate::environment::ApplicationEnvironment;
 use crate::Result;
 use crate::call::{ApplicationCall, ApplicationReceivePipeline, ApplicationSendPipeline};
+use crate::environment::ApplicationEnvironment;
 use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase};
 
 /// The context of an interceptor of the call pipeline: no subject, the call as context.

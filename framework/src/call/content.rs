@@ -3,7 +3,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::Body;
 
@@ -26,6 +26,7 @@ pub struct OutgoingContent {
     body: Body,
     content_type: Option<HeaderValue>,
     status: Option<StatusCode>,
+    headers: HeaderMap,
 }
 
 /// `text/plain; charset=utf-8`.
@@ -36,7 +37,7 @@ pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("applicati
 impl OutgoingContent {
     /// Content of `body` with the given content type.
     pub fn new(body: impl Into<Body>, content_type: Option<HeaderValue>) -> Self {
-        OutgoingContent { body: body.into(), content_type, status: None }
+        OutgoingContent { body: body.into(), content_type, status: None, headers: HeaderMap::new() }
     }
 
     /// UTF-8 text, `text/plain; charset=utf-8`.
@@ -61,7 +62,7 @@ impl OutgoingContent {
 
     /// No body, only a status.
     pub fn status_only(status: StatusCode) -> Self {
-        OutgoingContent { body: Body::empty(), content_type: None, status: Some(status) }
+        OutgoingContent { body: Body::empty(), content_type: None, status: Some(status), headers: HeaderMap::new() }
     }
 
     /// Sets the status this content answers with.
@@ -76,6 +77,34 @@ impl OutgoingContent {
     pub fn with_content_type(mut self, content_type: HeaderValue) -> Self {
         self.content_type = Some(content_type);
         self
+    }
+
+    /// Adds a header that belongs to this content (`ETag`, `Last-Modified`, `Content-Encoding`,
+    /// `Content-Range`, …); it replaces a response header of the same name when the response is written.
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The headers that belong to this content.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The headers that belong to this content, for changes.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// Sets the body's content type, or removes it.
+    pub fn set_content_type(&mut self, content_type: Option<HeaderValue>) {
+        self.content_type = content_type;
+    }
+
+    /// Sets the status this content answers with, or removes it.
+    pub fn set_status(&mut self, status: Option<StatusCode>) {
+        self.status = status;
     }
 
     /// The status this content answers with, if it carries one (otherwise the response's status is used).
@@ -98,9 +127,9 @@ impl OutgoingContent {
         OutgoingContent { body: map(self.body), ..self }
     }
 
-    /// Takes the parts: body, content type and status.
-    pub fn into_parts(self) -> (Body, Option<HeaderValue>, Option<StatusCode>) {
-        (self.body, self.content_type, self.status)
+    /// Takes the parts: body, content type, status and the content's own headers.
+    pub fn into_parts(self) -> (Body, Option<HeaderValue>, Option<StatusCode>, HeaderMap) {
+        (self.body, self.content_type, self.status, self.headers)
     }
 }
 
@@ -109,6 +138,7 @@ impl fmt::Debug for OutgoingContent {
         f.debug_struct("OutgoingContent")
             .field("status", &self.status)
             .field("content_type", &self.content_type)
+            .field("headers", &self.headers)
             .field("body", &self.body)
             .finish()
     }

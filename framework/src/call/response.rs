@@ -117,19 +117,35 @@ impl<'a> ApplicationResponse<'a> {
     }
 
     /// Takes the committed response as an `http::Response` for an engine to write: the status (the content's,
-    /// else the one set, else 200), the headers set on the response, `Content-Type` from the content and
-    /// `Content-Length` when the body's length is known.
+    /// else the one set, else 200), the headers set on the response, then the content's own headers (which
+    /// replace response headers of the same name), `Content-Type` from the content unless the response set one,
+    /// and `Content-Length` when the body's length is known.
     ///
     /// `None` if nothing was committed or it was already taken.
     pub fn take_http_response(&self) -> Option<http::Response<Body>> {
         let mut state = self.lock();
         let content = state.content.take()?;
-        let (body, content_type, content_status) = content.into_parts();
+        let (body, content_type, content_status, content_headers) = content.into_parts();
         let status = content_status.or(state.status).unwrap_or(StatusCode::OK);
         let mut headers = std::mem::take(&mut state.headers);
         drop(state);
         if let Some(content_type) = content_type {
             headers.entry(CONTENT_TYPE).or_insert(content_type);
+        }
+        let mut last_name = None;
+        for (name, value) in content_headers {
+            // The first value of each name replaces the response's; further values of that name are appended.
+            match name {
+                Some(name) => {
+                    headers.insert(name.clone(), value);
+                    last_name = Some(name);
+                }
+                None => {
+                    if let Some(name) = &last_name {
+                        headers.append(name.clone(), value);
+                    }
+                }
+            }
         }
         if let Some(length) = body.exact_len() {
             if !headers.contains_key(CONTENT_LENGTH) && !bodyless_status(status) {
