@@ -10,6 +10,7 @@ pub mod environment;
 pub mod error;
 pub mod events;
 pub mod pipeline;
+pub mod plugins;
 pub mod prelude;
 pub mod routing;
 

@@ -6,5 +6,7 @@ pub use crate::application::{
 };
 pub use crate::call::{ApplicationCall, AttributeKey, Body, OutgoingContent, Parameters};
 pub use crate::http::{HeaderValue, Method, StatusCode};
+pub use crate::plugins::content_negotiation::NegotiateExt;
+pub use crate::plugins::static_content::StaticFiles;
 pub use crate::routing::{IgnoreTrailingSlash, Route};
 pub use crate::{Error, Result};

@@ -73,10 +73,7 @@ impl Body {
         B::Data: Into<Bytes>,
         B::Error: Into<BoxError>,
     {
-        let body = body
-            .map_frame(|frame| frame.map_data(Into::into))
-            .map_err(|error| Error::from_body_error(error.into(), "reading the body failed"));
-        Body { repr: Repr::Stream(Box::pin(body)) }
+        Body { repr: Repr::Stream(Box::pin(Converted(Box::pin(body)))) }
     }
 
     /// The length, when it is known before reading (empty and whole bodies, and streams that say so).
@@ -183,6 +180,37 @@ impl http_body::Body for Body {
     }
 }
 
+/// Any body as one of `Bytes` chunks and [`Error`]s, keeping its size hint (which `map_frame` drops).
+struct Converted<B>(Pin<Box<B>>);
+
+impl<B> http_body::Body for Converted<B>
+where
+    B: http_body::Body,
+    B::Data: Into<Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
+        self.0.as_mut().poll_frame(cx).map(|frame| {
+            frame.map(|frame| {
+                frame
+                    .map(|frame| frame.map_data(Into::into))
+                    .map_err(|error| Error::from_body_error(error.into(), "reading the body failed"))
+            })
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
+}
+
 impl From<Bytes> for Body {
     fn from(bytes: Bytes) -> Self {
         Body::full(bytes)
@@ -227,6 +255,13 @@ mod tests {
         assert_eq!(Body::from("abc").exact_len(), Some(3));
         assert!(Body::from("").is_empty_body());
         assert_eq!(Body::from(Bytes::from_static(b"xy")).as_bytes().map(Bytes::len), Some(2));
+    }
+
+    #[test]
+    fn any_http_body_keeps_its_size_hint() {
+        let body = Body::new(http_body_util::Full::new(Bytes::from_static(b"abc")));
+        assert_eq!(body.exact_len(), Some(3));
+        assert_eq!(block_on(body.collect()).unwrap(), "abc");
     }
 
     #[test]

@@ -241,6 +241,21 @@ impl ApplicationCall {
         })
     }
 
+    /// Puts `body` back as the request body, for the next [`take_body`](Self::take_body) or
+    /// [`receive`](Self::receive); returns the body that was there, if any. Plugins that buffer the body
+    /// (DoubleReceive) use this so that it can be received again.
+    ///
+    /// ```
+    /// # rotor::doc_call(|call| async move {
+    /// let _ = call.take_body()?;
+    /// call.replace_body(rotor::call::Body::from("again"));
+    /// assert_eq!(call.receive_text().await?, "again");
+    /// # Ok(()) });
+    /// ```
+    pub fn replace_body(&self, body: Body) -> Option<Body> {
+        self.inner.body.lock().unwrap_or_else(PoisonError::into_inner).replace(body)
+    }
+
     /// Receives the request body as a `T`, run through the receive pipeline.
     ///
     /// `Bytes`, `Vec<u8>`, `String` (UTF-8; other charsets are refused with 415) and [`Body`] work out of the

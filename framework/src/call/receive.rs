@@ -81,6 +81,11 @@ impl ReceiveRequest {
         self.requested == TypeId::of::<T>()
     }
 
+    /// The `TypeId` of the type the handler asked for, to look converters up in a table.
+    pub fn requested_type_id(&self) -> TypeId {
+        self.requested
+    }
+
     /// The name of the type the handler asked for.
     pub fn requested_type_name(&self) -> &'static str {
         self.requested_name

@@ -168,6 +168,8 @@ impl<E: ApplicationEngine> EmbeddedServer<E> {
         let application = Arc::new(application);
         events.raise(&APPLICATION_STARTED, &self.environment);
 
+        // Listen for SIGTERM/SIGINT before the server says it is ready, so that no signal is lost.
+        let termination = wait.then(super::signals::Termination::listen);
         let settings = EngineSettings::from_deployment(&deployment);
         self.connectors = self.engine.start(Arc::clone(&application), &settings).await?;
         self.application = Some(application);
@@ -182,8 +184,8 @@ impl<E: ApplicationEngine> EmbeddedServer<E> {
         events.raise(&SERVER_READY, &self.environment);
         tracing::info!(target: "rotor::server", "Server ready in {:.1} ms", began.elapsed().as_secs_f64() * 1000.0);
 
-        if wait {
-            wait_for_stop_request(self.stop_requests.subscribe()).await;
+        if let Some(termination) = termination {
+            wait_for_stop_request(self.stop_requests.subscribe(), termination).await;
             self.stop().await;
         }
         Ok(())
@@ -215,7 +217,7 @@ impl<E: ApplicationEngine> EmbeddedServer<E> {
 }
 
 /// Waits for SIGTERM, SIGINT or a [`StopHandle`].
-async fn wait_for_stop_request(mut requests: watch::Receiver<bool>) {
+async fn wait_for_stop_request(mut requests: watch::Receiver<bool>, mut termination: super::signals::Termination) {
     let requested = async move {
         // Ends when a stop is requested; never, if every handle is gone without asking.
         if requests.wait_for(|stop| *stop).await.is_err() {
@@ -224,7 +226,7 @@ async fn wait_for_stop_request(mut requests: watch::Receiver<bool>) {
     };
     tokio::select! {
         () = requested => tracing::info!(target: "rotor::server", "Stop requested"),
-        signal = super::signals::termination() => tracing::info!(target: "rotor::server", "Received {signal}; stopping"),
+        signal = termination.received() => tracing::info!(target: "rotor::server", "Received {signal}; stopping"),
     }
 }
 

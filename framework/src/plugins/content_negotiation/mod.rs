@@ -1,0 +1,218 @@
+//! The ContentNegotiation plugin: values sent and received in the media type the client asks for (JSON and
+//! any format a [`ContentConverter`] provides).
+
+mod config;
+mod converter;
+mod incoming;
+mod json;
+mod negotiate;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http::HeaderValue;
+use http::header::{ACCEPT, VARY};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use config::ContentNegotiationConfig;
+pub use converter::{ContentConverter, IncomingTarget, OutgoingValue};
+pub use incoming::IncomingContent;
+pub use json::JsonConverter;
+
+use crate::application::{Plugin, PluginBuilder};
+use crate::call::{ApplicationCall, OutgoingContent, ResponseValue, SendContext};
+use crate::{Error, Result};
+use config::Registration;
+use converter::Outgoing;
+
+/// Sends and receives values in the media type the client asks for (Ktor's `ContentNegotiation`; axum's and
+/// actix-web's `Json`, with negotiation).
+///
+/// **Responding.** Wrap the value: `call.respond(Negotiate::new(value))`, or `call.respond_negotiated(value)`
+/// with [`NegotiateExt`] in scope. Any `Serialize` value works. The media type is the registered one the
+/// `Accept` header gives the highest quality (the most specific range decides: `application/json`, then
+/// `application/*`, then `*/*`; `q=0` refuses), ties going to the earlier registered; without `Accept`, the
+/// first registered. If no registered type is acceptable, or none of the acceptable converters serializes this
+/// type, the answer is 406. With more than one converter, responses get `Vary: Accept`.
+///
+/// **Receiving.** `call.receive_negotiated::<T>()` with [`NegotiateExt`], for any `DeserializeOwned` `T`; or
+/// plain `call.receive::<T>()` for the types registered with
+/// [`receive_type`](ContentNegotiationConfig::receive_type) (a table keyed by `TypeId`, built at install: Rust
+/// cannot find a deserializer for an arbitrary `T` at run time). The converter is chosen by `Content-Type`
+/// (parameters such as `charset` go to the converter; `application/problem+json` is read by the
+/// `application/json` converter). A body of a type no converter reads is refused with 415, and so is a body
+/// without `Content-Type`, as axum and actix-web do, unless a
+/// [default](ContentNegotiationConfig::default_content_type) is configured. A body that does not parse is a 400
+/// whose message is serde's, with the line and column. The receive pipeline runs as usual, so request
+/// decompression, DoubleReceive and RequestBodyLimit apply.
+///
+/// With the default configuration (`Default::default()`), JSON is registered; registering converters yourself
+/// replaces that default.
+///
+/// ```
+/// use rotor::prelude::*;
+/// use rotor::plugins::content_negotiation::{ContentNegotiation, NegotiateExt};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct User { id: u64, name: String }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app = rotor_test::test_application(|app| {
+///     app.install(ContentNegotiation, Default::default());
+///     app.routing(|r| {
+///         r.post("/users", |call: ApplicationCall| async move {
+///             let mut user: User = call.receive_negotiated().await?;
+///             user.id = 7;
+///             call.respond_negotiated(user).await
+///         });
+///     });
+/// })
+/// .await;
+/// let res = app.client().post("/users").header("content-type", "application/json").text(r#"{"id":0,"name":"Ada"}"#).send().await;
+/// assert_eq!(res.header("content-type"), Some("application/json"));
+/// assert_eq!(res.text().await, r#"{"id":7,"name":"Ada"}"#);
+///
+/// let res = app.client().post("/users").header("content-type", "application/json").text(r#"{"id":0,"#).send().await;
+/// assert_eq!(res.status(), 400);
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ContentNegotiation;
+
+/// A value to respond with in the negotiated media type: `call.respond(Negotiate::new(value))`.
+///
+/// It holds the value type-erased (with its serializer), so that the plugin, which cannot name `T`, can
+/// serialize it.
+pub struct Negotiate {
+    value: Box<dyn OutgoingValue>,
+}
+
+impl Negotiate {
+    /// Wraps a serializable value.
+    ///
+    /// ```
+    /// use rotor::plugins::content_negotiation::Negotiate;
+    ///
+    /// let value = Negotiate::new(vec![1, 2, 3]);
+    /// assert_eq!(value.type_name(), "alloc::vec::Vec<i32>");
+    /// ```
+    pub fn new<T: Serialize + Send + Sync + 'static>(value: T) -> Self {
+        Negotiate { value: Box::new(Outgoing(value)) }
+    }
+
+    /// The name of the wrapped value's type.
+    pub fn type_name(&self) -> &'static str {
+        self.value.type_name()
+    }
+
+    /// The wrapped value, type-erased.
+    pub fn value(&self) -> &dyn OutgoingValue {
+        &*self.value
+    }
+}
+
+impl std::fmt::Debug for Negotiate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Negotiate").field(&self.value.type_name()).finish()
+    }
+}
+
+/// Content negotiation as methods of [`ApplicationCall`].
+pub trait NegotiateExt {
+    /// Responds with `value` in the media type the client accepts best (406 if none).
+    ///
+    /// # Errors
+    /// As [`ApplicationCall::respond`], and 406 as above.
+    fn respond_negotiated<T>(&self, value: T) -> impl Future<Output = Result<()>> + Send
+    where
+        T: Serialize + Send + Sync + 'static;
+
+    /// Receives the body as a `T`, read by the converter of its `Content-Type`.
+    ///
+    /// # Errors
+    /// 415 for a media type no converter reads (or none), 400 for a body that does not parse.
+    fn receive_negotiated<T>(&self) -> impl Future<Output = Result<T>> + Send
+    where
+        T: DeserializeOwned + Send + 'static;
+}
+
+impl NegotiateExt for ApplicationCall {
+    fn respond_negotiated<T>(&self, value: T) -> impl Future<Output = Result<()>> + Send
+    where
+        T: Serialize + Send + Sync + 'static,
+    {
+        self.respond(Negotiate::new(value))
+    }
+
+    async fn receive_negotiated<T>(&self) -> Result<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        self.receive::<IncomingContent>().await?.deserialize::<T>()
+    }
+}
+
+const VARY_ACCEPT: HeaderValue = HeaderValue::from_static("accept");
+
+impl Plugin for ContentNegotiation {
+    type Config = ContentNegotiationConfig;
+    type Instance = ContentNegotiationConfig;
+
+    fn key(&self) -> &'static str {
+        "ContentNegotiation"
+    }
+
+    fn install(
+        &self,
+        plugin: &mut PluginBuilder<'_>,
+        mut config: ContentNegotiationConfig,
+    ) -> Result<Arc<ContentNegotiationConfig>> {
+        config.finish();
+        let config = Arc::new(config);
+        let respond = Arc::clone(&config);
+        plugin.on_call_respond(move |ctx| {
+            let result = render(&ctx, &respond);
+            async move { result }
+        });
+        let receive = Arc::clone(&config);
+        plugin.on_call_receive(move |ctx| incoming::receive(ctx, Arc::clone(&receive)));
+        Ok(config)
+    }
+}
+
+/// Turns a [`Negotiate`] value into content of the negotiated media type.
+fn render(ctx: &SendContext, config: &ContentNegotiationConfig) -> Result<()> {
+    let mut subject = ctx.subject();
+    let Some(negotiate) = subject.take::<Negotiate>() else { return Ok(()) };
+    let headers = ctx.context().request().headers();
+    let accept: Vec<&str> = headers.get_all(ACCEPT).iter().filter_map(|value| value.to_str().ok()).collect();
+    let mut candidates: Vec<(f32, usize, &Registration)> = config
+        .registrations
+        .iter()
+        .enumerate()
+        .map(|(index, registration)| {
+            (negotiate::quality(accept.iter().copied(), &registration.media), index, registration)
+        })
+        .filter(|(quality, _, _)| *quality > 0.0)
+        .collect();
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, _, registration) in candidates {
+        if let Some(bytes) = registration.converter.serialize(negotiate.value(), &registration.media)? {
+            let mut content = OutgoingContent::text_as(bytes, registration.content_type.clone());
+            if config.registrations.len() > 1 {
+                content.headers_mut().append(VARY, VARY_ACCEPT);
+            }
+            *subject = ResponseValue::from(content);
+            return Ok(());
+        }
+    }
+    Err(Error::not_acceptable(format!(
+        "cannot respond with a `{}` in a media type the request accepts (Accept: {}); this server can send {}",
+        negotiate.type_name(),
+        headers.get(ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("(none)"),
+        config.offered()
+    )))
+}

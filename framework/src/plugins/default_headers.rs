@@ -1,0 +1,246 @@
+//! DefaultHeaders: `Date`, `Server` and headers of your own on every response, unless the response has them.
+//!
+//! ```
+//! use rotor::plugins::default_headers::DefaultHeaders;
+//! use rotor::prelude::*;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let app = rotor_test::test_application(|app| {
+//!     app.install_with(DefaultHeaders, |config| {
+//!         config.server("Example/1.0").header("X-Frame-Options", "DENY");
+//!     });
+//!     app.routing(|r| {
+//!         r.get("/", |call: ApplicationCall| async move { call.respond_text("hi").await });
+//!     });
+//! })
+//! .await;
+//! let response = app.client().get("/").send().await;
+//! assert_eq!(response.header("server"), Some("Example/1.0"));
+//! assert_eq!(response.header("x-frame-options"), Some("DENY"));
+//! assert!(response.header("date").is_some());
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, DATE, SERVER};
+use http::{HeaderName, HeaderValue};
+
+use crate::application::{Plugin, PluginBuilder};
+use crate::call::{ApplicationSendPipeline, SendContext};
+use crate::{Error, Result};
+
+/// The `Server` header DefaultHeaders sends unless configured otherwise.
+pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
+
+/// The plugin (Ktor's `DefaultHeaders`): adds `Date` (formatted at most once a second and shared between the
+/// calls of that second), `Server` (`Rotor/<version>` by default) and configured headers to every response.
+///
+/// A header already on the response, set by the handler or by a plugin (on the response or on the
+/// [`OutgoingContent`](crate::call::OutgoingContent)), is never overridden. The headers are added in the send
+/// pipeline's After phase, so they reach every answer that goes through the send pipeline: handler responses,
+/// 404/405 answers for unhandled calls, and error answers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultHeaders;
+
+/// The configuration of [`DefaultHeaders`].
+pub struct DefaultHeadersConfig {
+    headers: Vec<(String, String)>,
+    server: Option<String>,
+    date: bool,
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+}
+
+impl Default for DefaultHeadersConfig {
+    fn default() -> Self {
+        DefaultHeadersConfig {
+            headers: Vec::new(),
+            server: Some(DEFAULT_SERVER.to_owned()),
+            date: true,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+}
+
+impl fmt::Debug for DefaultHeadersConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultHeadersConfig")
+            .field("headers", &self.headers)
+            .field("server", &self.server)
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DefaultHeadersConfig {
+    /// Adds a header to every response that does not have one of that name. Several values of one name are
+    /// all sent. The name and value are checked at install, which fails naming the header if either is invalid.
+    pub fn header(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `Server` header's value (default [`DEFAULT_SERVER`]).
+    pub fn server(&mut self, value: impl Into<String>) -> &mut Self {
+        self.server = Some(value.into());
+        self
+    }
+
+    /// Sends no `Server` header.
+    pub fn no_server(&mut self) -> &mut Self {
+        self.server = None;
+        self
+    }
+
+    /// Whether to send `Date` (default true; an engine may add its own when this is off).
+    pub fn date(&mut self, enabled: bool) -> &mut Self {
+        self.date = enabled;
+        self
+    }
+
+    /// The clock `Date` is read from (default [`SystemTime::now`]); for tests.
+    pub fn clock(&mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> &mut Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+/// What DefaultHeaders keeps: the parsed headers and the `Date` cache.
+pub struct DefaultHeadersInstance {
+    /// By name, in the order configured; all values of a name are sent, or none if the response has it.
+    headers: Vec<(HeaderName, Vec<HeaderValue>)>,
+    date: Option<DateCache>,
+}
+
+impl fmt::Debug for DefaultHeadersInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultHeadersInstance")
+            .field("headers", &self.headers)
+            .field("date", &self.date.is_some())
+            .finish()
+    }
+}
+
+impl DefaultHeadersInstance {
+    /// The `Date` value for now: the cached one if it is of the current second.
+    pub fn date(&self) -> Option<HeaderValue> {
+        self.date.as_ref().map(DateCache::get)
+    }
+
+    fn apply(&self, ctx: &SendContext) {
+        let call = ctx.call();
+        let date = self.date();
+        let subject = ctx.subject();
+        let content = subject.content();
+        let mut headers = call.response().headers_mut();
+        let mut add = |name: &HeaderName, values: &[HeaderValue]| {
+            let in_content = content.is_some_and(|content| {
+                content.headers().contains_key(name) || (name == CONTENT_TYPE && content.content_type().is_some())
+            });
+            if in_content || headers.contains_key(name) {
+                return;
+            }
+            for value in values {
+                headers.append(name.clone(), value.clone());
+            }
+        };
+        if let Some(date) = date {
+            add(&DATE, &[date]);
+        }
+        for (name, values) in &self.headers {
+            add(name, values);
+        }
+    }
+}
+
+impl Plugin for DefaultHeaders {
+    type Config = DefaultHeadersConfig;
+    type Instance = DefaultHeadersInstance;
+
+    fn key(&self) -> &'static str {
+        "DefaultHeaders"
+    }
+
+    fn install(&self, plugin: &mut PluginBuilder<'_>, config: DefaultHeadersConfig) -> Result<Arc<Self::Instance>> {
+        let mut headers: Vec<(HeaderName, Vec<HeaderValue>)> = Vec::with_capacity(config.headers.len() + 1);
+        let mut add = |name: HeaderName, value: HeaderValue| match headers.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value),
+            None => headers.push((name, vec![value])),
+        };
+        if let Some(server) = config.server {
+            add(SERVER, header_value("server", server)?);
+        }
+        for (name, value) in config.headers {
+            let header = HeaderName::try_from(name.as_str())
+                .map_err(|error| Error::config(format!("DefaultHeaders: invalid header name {name:?}: {error}")))?;
+            add(header, header_value(&name, value)?);
+        }
+        let date = config.date.then(|| DateCache::new(config.clock));
+        let instance = Arc::new(DefaultHeadersInstance { headers, date });
+        let shared = Arc::clone(&instance);
+        plugin.pipeline_mut().send_pipeline_mut().intercept_sync(&ApplicationSendPipeline::AFTER, move |ctx| {
+            shared.apply(ctx);
+            Ok(())
+        });
+        Ok(instance)
+    }
+}
+
+fn header_value(name: &str, value: String) -> Result<HeaderValue> {
+    HeaderValue::try_from(value)
+        .map_err(|error| Error::config(format!("DefaultHeaders: invalid value for header `{name}`: {error}")))
+}
+
+/// `Date` formatted once per second: the second it is for, and the value, shared by every call of that second.
+struct DateCache {
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    cached: Mutex<(u64, HeaderValue)>,
+}
+
+impl DateCache {
+    fn new(clock: Arc<dyn Fn() -> SystemTime + Send + Sync>) -> Self {
+        // Second 0 is never "now" for a real clock; a clock at the epoch still gets a correct value.
+        DateCache { clock, cached: Mutex::new((0, format_date(UNIX_EPOCH))) }
+    }
+
+    fn get(&self) -> HeaderValue {
+        let now = (self.clock)();
+        let second = now.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        if cached.0 != second {
+            *cached = (second, format_date(now));
+        }
+        cached.1.clone()
+    }
+}
+
+fn format_date(time: SystemTime) -> HeaderValue {
+    // An HTTP date is ASCII; the value shares one buffer between the calls of a second.
+    HeaderValue::from_maybe_shared(Bytes::from(httpdate::fmt_http_date(time)))
+        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn date_is_formatted_once_per_second() {
+        let millis = Arc::new(AtomicU64::new(1_700_000_000_100));
+        let clock = Arc::clone(&millis);
+        let cache = DateCache::new(Arc::new(move || UNIX_EPOCH + Duration::from_millis(clock.load(Ordering::SeqCst))));
+        let first = cache.get();
+        millis.store(1_700_000_000_900, Ordering::SeqCst);
+        let second = cache.get();
+        assert_eq!(first, "Tue, 14 Nov 2023 22:13:20 GMT");
+        assert_eq!(first.as_bytes().as_ptr(), second.as_bytes().as_ptr(), "the same buffer, not a new format");
+        millis.store(1_700_000_001_000, Ordering::SeqCst);
+        assert_eq!(cache.get(), "Tue, 14 Nov 2023 22:13:21 GMT");
+    }
+}

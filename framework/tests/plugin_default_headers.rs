@@ -1,0 +1,174 @@
+//! DefaultHeaders: Date (cached per second), Server, headers of your own, never over the handler's.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, UNIX_EPOCH};
+
+use rotor::http::header::{DATE, SERVER};
+use rotor::plugins::default_headers::{DEFAULT_SERVER, DefaultHeaders};
+use rotor::prelude::*;
+use rotor_test::{TestApplication, test_application};
+
+fn routes(app: &mut Application) {
+    app.routing(|r| {
+        r.get("/", |call: ApplicationCall| async move { call.respond_text("hi").await });
+        r.get("/own", |call: ApplicationCall| async move {
+            call.response().set_header("server", "Mine/2")?;
+            call.response().set_header("x-extra", "handler")?;
+            call.respond_text("own").await
+        });
+        r.get("/content", |call: ApplicationCall| async move {
+            call.respond(
+                OutgoingContent::text("c").with_header(DATE, HeaderValue::from_static("Mon, 01 Jan 2024 00:00:00 GMT")),
+            )
+            .await
+        });
+        r.get("/fail", |_call: ApplicationCall| async move { Err(Error::internal("boom")) });
+    });
+}
+
+#[tokio::test]
+async fn date_and_server_are_added_by_default() {
+    let app = test_application(|app| {
+        app.install(DefaultHeaders, Default::default());
+        routes(app);
+    })
+    .await;
+    let response = app.client().get("/").send().await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.header("server"), Some(DEFAULT_SERVER));
+    assert!(DEFAULT_SERVER.starts_with("Rotor/"));
+    let date = response.header("date").expect("a Date header");
+    let parsed = httpdate::parse_http_date(date).expect("an HTTP date");
+    let now = std::time::SystemTime::now();
+    assert!(now.duration_since(parsed).unwrap_or_default() < Duration::from_secs(5), "{date} is now");
+}
+
+#[tokio::test]
+async fn headers_the_handler_set_are_kept() {
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.header("x-extra", "default");
+        });
+        routes(app);
+    })
+    .await;
+    let response = app.client().get("/own").send().await;
+    assert_eq!(response.header("server"), Some("Mine/2"));
+    assert_eq!(response.headers().get_all("x-extra").iter().count(), 1);
+    assert_eq!(response.header("x-extra"), Some("handler"));
+
+    let response = app.client().get("/content").send().await;
+    assert_eq!(response.headers().get_all(DATE).iter().count(), 1);
+    assert_eq!(response.header("date"), Some("Mon, 01 Jan 2024 00:00:00 GMT"), "content's own Date wins");
+}
+
+#[tokio::test]
+async fn user_headers_reach_unhandled_and_failed_calls_with_every_value() {
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.header("x-a", "1").header("cache-control", "no-store").header("x-a", "2").no_server();
+        });
+        routes(app);
+    })
+    .await;
+    for (path, status) in [("/", 200), ("/missing", 404), ("/fail", 500)] {
+        let response = app.client().get(path).send().await;
+        assert_eq!(response.status(), status, "{path}");
+        let values: Vec<_> = response.headers().get_all("x-a").iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(values, ["1", "2"], "{path}");
+        assert_eq!(response.header("cache-control"), Some("no-store"), "{path}");
+        assert!(response.header("server").is_none(), "{path}: no_server");
+        assert!(response.header("date").is_some(), "{path}");
+    }
+    let response = app.client().post("/").send().await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn a_default_content_type_applies_only_to_content_without_one() {
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.header("content-type", "text/html");
+        });
+        app.routing(|r| {
+            r.get("/text", |call: ApplicationCall| async move { call.respond_text("t").await });
+            r.get("/none", |call: ApplicationCall| async move { call.respond(StatusCode::NO_CONTENT).await });
+        });
+    })
+    .await;
+    assert_eq!(app.client().get("/text").send().await.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(app.client().get("/none").send().await.header("content-type"), Some("text/html"));
+}
+
+#[tokio::test]
+async fn date_can_be_turned_off_and_the_server_renamed() {
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.date(false).server("Example/3");
+        });
+        routes(app);
+    })
+    .await;
+    let response = app.client().get("/").send().await;
+    assert!(response.header("date").is_none());
+    assert_eq!(response.header("server"), Some("Example/3"));
+}
+
+#[tokio::test]
+async fn calls_in_one_second_share_one_formatted_date() {
+    let millis = Arc::new(AtomicU64::new(1_700_000_000_050));
+    let clock = Arc::clone(&millis);
+    let app = test_application(move |app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.clock(move || UNIX_EPOCH + Duration::from_millis(clock.load(Ordering::SeqCst)));
+        });
+        routes(app);
+    })
+    .await;
+    let first = app.client().get("/").send().await;
+    millis.store(1_700_000_000_999, Ordering::SeqCst);
+    let second = app.client().get("/").send().await;
+    let (a, b) = (first.headers().get(DATE).unwrap(), second.headers().get(DATE).unwrap());
+    assert_eq!(a, "Tue, 14 Nov 2023 22:13:20 GMT");
+    assert_eq!(a, b);
+    assert_eq!(a.as_bytes().as_ptr(), b.as_bytes().as_ptr(), "one formatted value shared, not formatted per call");
+
+    millis.store(1_700_000_001_000, Ordering::SeqCst);
+    let third = app.client().get("/").send().await;
+    assert_eq!(third.header("date"), Some("Tue, 14 Nov 2023 22:13:21 GMT"), "refreshed the next second");
+}
+
+#[tokio::test]
+async fn invalid_headers_fail_the_install_naming_them() {
+    let mut app = Application::default();
+    let mut config = rotor::plugins::default_headers::DefaultHeadersConfig::default();
+    config.header("bad name", "x");
+    let error = app.try_install(DefaultHeaders, config).unwrap_err();
+    assert!(error.is_config());
+    assert!(error.to_string().contains("bad name"), "{error}");
+
+    let mut config = rotor::plugins::default_headers::DefaultHeadersConfig::default();
+    config.header("x-ok", "line\nbreak");
+    let error = app.try_install(DefaultHeaders, config).unwrap_err();
+    assert!(error.to_string().contains("x-ok"), "{error}");
+}
+
+#[tokio::test]
+async fn installs_on_a_route_too() {
+    let app = TestApplication::builder()
+        .module(|app| {
+            app.routing(|r| {
+                r.route("/api", |r| {
+                    r.install(DefaultHeaders, Default::default());
+                    r.get("/x", |call: ApplicationCall| async move { call.respond_text("x").await });
+                });
+                r.get("/plain", |call: ApplicationCall| async move { call.respond_text("p").await });
+            });
+        })
+        .build()
+        .unwrap();
+    assert!(app.client().get("/api/x").send().await.headers().contains_key(SERVER));
+    assert!(!app.client().get("/plain").send().await.headers().contains_key(SERVER));
+}
