@@ -1,6 +1,7 @@
 //! Built-in plugins, one module each, each written against the same public plugin API an application uses
 //! ([`Plugin`](crate::application::Plugin), [`PluginBuilder`](crate::application::PluginBuilder)).
 
+pub mod auto_head_response;
 pub mod caching_headers;
 pub mod call_id;
 pub mod call_logging;

@@ -75,6 +75,7 @@
 
 mod ignore_trailing_slash;
 mod media;
+mod parameter_name;
 mod path_pattern;
 mod request;
 mod request_path;
@@ -85,7 +86,7 @@ mod selector;
 mod trace;
 
 pub use ignore_trailing_slash::IgnoreTrailingSlash;
-pub use request::RoutingRequest;
+pub use request::{HEAD_AS_GET, RoutingRequest};
 pub use request_path::RequestPath;
 pub use resolve::{Failed, Matched, Resolution};
 pub use route::{Route, RoutePipelines};

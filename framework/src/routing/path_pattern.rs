@@ -1,5 +1,6 @@
 //! Parsing a declared route path (`/users/{id}/files/{path...}`) into path selectors.
 
+use super::parameter_name;
 use super::request_path::decode_segment;
 use super::selector::{Kind, RouteSelector};
 
@@ -57,7 +58,7 @@ fn parse_segment(path: &str, segment: &str) -> RouteSelector {
         if !suffix.is_empty() {
             panic!("invalid route path {path:?}: a suffix after a tailcard is not supported ({segment:?})");
         }
-        return RouteSelector::new(Kind::Tailcard { name: name.to_owned(), prefix: prefix.to_owned() });
+        return RouteSelector::new(Kind::Tailcard { name: parameter_name::intern(name), prefix: prefix.to_owned() });
     }
     let (name, optional) = match signature.strip_suffix('?') {
         Some(name) => (name, true),
@@ -67,7 +68,7 @@ fn parse_segment(path: &str, segment: &str) -> RouteSelector {
         panic!("invalid route path {path:?}: a parameter needs a name ({segment:?}); use `*` for any segment");
     }
     RouteSelector::new(Kind::Parameter {
-        name: name.to_owned(),
+        name: parameter_name::intern(name),
         prefix: prefix.to_owned(),
         suffix: suffix.to_owned(),
         optional,

@@ -6,7 +6,10 @@ use std::fmt;
 use http::header::HOST;
 use http::{HeaderMap, HeaderName, Method};
 
-use crate::call::{ApplicationCall, Parameters};
+use crate::call::{ApplicationCall, AttributeKey, Parameters};
+
+/// The call attribute that makes routing match HEAD requests to GET routes (set by AutoHeadResponse).
+pub const HEAD_AS_GET: AttributeKey<()> = AttributeKey::new("rotor.routing.HeadAsGet");
 
 /// The parts of a request that route selectors read: method, path, query, headers, host and local port.
 /// Routing makes one from each call; make one yourself to resolve a path against a tree without a call
@@ -29,6 +32,7 @@ pub struct RoutingRequest<'a> {
     host: Option<&'a str>,
     local_port: Option<u16>,
     ignore_trailing_slash: bool,
+    head_as_get: bool,
 }
 
 enum Query<'a> {
@@ -57,6 +61,7 @@ impl<'a> RoutingRequest<'a> {
             host: None,
             local_port: None,
             ignore_trailing_slash: false,
+            head_as_get: false,
         }
     }
 
@@ -71,6 +76,7 @@ impl<'a> RoutingRequest<'a> {
             host: request.host(),
             local_port: request.local_addr().map(|addr| addr.port()),
             ignore_trailing_slash,
+            head_as_get: request.method() == Method::HEAD && call.attributes().contains(&HEAD_AS_GET),
         }
     }
 
@@ -117,6 +123,24 @@ impl<'a> RoutingRequest<'a> {
     /// The path, still percent-encoded.
     pub fn path(&self) -> &str {
         self.path
+    }
+
+    /// Makes GET routes answer HEAD requests (explicit `head` routes still win), as AutoHeadResponse does.
+    #[must_use]
+    pub fn head_as_get(mut self, head_as_get: bool) -> Self {
+        self.head_as_get = head_as_get;
+        self
+    }
+
+    /// True if a method selector for `method` can match this request: the same method, or GET for a HEAD
+    /// request treated as GET.
+    pub(crate) fn may_match_method(&self, method: &Method) -> bool {
+        self.method() == method || (self.head_as_get && method == Method::GET)
+    }
+
+    /// True when GET routes answer HEAD requests.
+    pub fn treats_head_as_get(&self) -> bool {
+        self.head_as_get
     }
 
     /// True when a trailing slash is insignificant.

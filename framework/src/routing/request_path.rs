@@ -3,6 +3,10 @@
 use std::borrow::Cow;
 
 use crate::{Error, Result};
+use smallvec::SmallVec;
+
+/// How many segments a path holds before its list moves to the heap.
+const INLINE_SEGMENTS: usize = 8;
 
 /// A request path split for routing: empty segments are skipped, a trailing `/` is kept as an empty last
 /// segment (unless trailing slashes are ignored), and each segment is percent-decoded on its own, so `%2F`
@@ -19,7 +23,7 @@ use crate::{Error, Result};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestPath<'a> {
-    segments: Vec<Cow<'a, str>>,
+    segments: SmallVec<[Cow<'a, str>; INLINE_SEGMENTS]>,
     has_trailing_slash: bool,
 }
 
@@ -30,13 +34,14 @@ impl<'a> RequestPath<'a> {
     /// A 400 error for a malformed percent escape or an escape that decodes to invalid UTF-8.
     pub fn parse(path: &'a str, ignore_trailing_slash: bool) -> Result<Self> {
         let has_trailing_slash = path.ends_with('/');
-        let mut segments = Vec::new();
+        let mut segments = SmallVec::new();
         if path.is_empty() || path == "/" {
             return Ok(RequestPath { segments, has_trailing_slash });
         }
         let body = if ignore_trailing_slash { path.trim_end_matches('/') } else { path };
+        let escaped = body.as_bytes().contains(&b'%');
         for raw in body.split('/').filter(|segment| !segment.is_empty()) {
-            segments.push(decode_segment(raw, path)?);
+            segments.push(if escaped { decode_segment(raw, path)? } else { Cow::Borrowed(raw) });
         }
         if has_trailing_slash && !ignore_trailing_slash {
             segments.push(Cow::Borrowed(""));
@@ -46,7 +51,7 @@ impl<'a> RequestPath<'a> {
 
     /// The decoded segments.
     pub fn segments(&self) -> &[Cow<'a, str>] {
-        &self.segments
+        self.segments.as_slice()
     }
 
     /// True when the raw path ended with `/`.
@@ -56,10 +61,17 @@ impl<'a> RequestPath<'a> {
 }
 
 /// Percent-decodes one segment; `+` stays a `+` (it means a space only in queries).
+#[inline]
 pub(crate) fn decode_segment<'a>(raw: &'a str, whole: &str) -> Result<Cow<'a, str>> {
-    if !raw.contains('%') {
+    if !raw.as_bytes().contains(&b'%') {
         return Ok(Cow::Borrowed(raw));
     }
+    decode_escapes(raw, whole).map(Cow::Owned)
+}
+
+/// Decodes the percent escapes of `raw`, a segment that has some (out of line: most segments have none).
+#[cold]
+fn decode_escapes(raw: &str, whole: &str) -> Result<String> {
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -79,7 +91,7 @@ pub(crate) fn decode_segment<'a>(raw: &'a str, whole: &str) -> Result<Cow<'a, st
             index += 1;
         }
     }
-    String::from_utf8(decoded).map(Cow::Owned).map_err(|_| {
+    String::from_utf8(decoded).map_err(|_| {
         Error::bad_request(format!("the request path {whole:?} has a percent escape that is not valid UTF-8"))
     })
 }

@@ -11,8 +11,15 @@ use super::selector::{Evaluation, quality};
 use super::trace::{RouteTrace, TraceRecorder};
 use crate::Result;
 use crate::call::Parameters;
+use smallvec::SmallVec;
 
 const MIN_QUALITY: f64 = f64::MIN;
+
+/// How deep a resolved path goes before its trail, best path and chain move to the heap.
+const INLINE_DEPTH: usize = 10;
+
+/// The routes and qualities from the root to a route: the best match so far, or a candidate.
+type Trail<'r> = SmallVec<[Step<'r>; INLINE_DEPTH]>;
 
 /// A request as resolution sees it: the request and its decoded path segments.
 pub(crate) struct ResolveInput<'r, 'a> {
@@ -50,7 +57,7 @@ pub enum Resolution<'r> {
 /// The route a request resolved to.
 #[derive(Debug)]
 pub struct Matched<'r> {
-    chain: Vec<&'r Route>,
+    chain: SmallVec<[&'r Route; INLINE_DEPTH]>,
     parameters: Parameters,
     quality: f64,
 }
@@ -58,12 +65,13 @@ pub struct Matched<'r> {
 impl<'r> Matched<'r> {
     /// The resolved route (the leaf, with the handlers).
     pub fn route(&self) -> &'r Route {
-        self.chain[self.chain.len() - 1]
+        let chain = self.chain.as_slice();
+        chain[chain.len() - 1]
     }
 
     /// The routes from the root to the leaf.
     pub fn chain(&self) -> &[&'r Route] {
-        &self.chain
+        self.chain.as_slice()
     }
 
     /// The captured path parameters.
@@ -151,7 +159,8 @@ impl Route {
         let mut resolver = Resolver {
             input: &input,
             len: input.segments().len(),
-            best: Vec::new(),
+            best: Trail::new(),
+            candidate: Trail::new(),
             failed: Some(Failure { quality: quality::FAILED_PATH, status: StatusCode::NOT_FOUND }),
             failed_depth: 0,
             allow: Vec::new(),
@@ -160,8 +169,7 @@ impl Route {
         if let Some(trace) = resolver.trace.as_deref_mut() {
             trace.start(input.segments());
         }
-        let mut trail = Vec::with_capacity(8);
-        resolver.handle(self, 0, &mut trail, MIN_QUALITY);
+        resolver.handle(self, 0, None, MIN_QUALITY);
         Ok(resolver.finish())
     }
 }
@@ -172,6 +180,9 @@ struct Failure {
     status: StatusCode,
 }
 
+/// The failure a method selector reports when the request has another method.
+const METHOD_FAILURE: Failure = Failure { quality: quality::FAILED_METHOD, status: StatusCode::METHOD_NOT_ALLOWED };
+
 #[derive(Clone, Copy)]
 pub(crate) struct Step<'r> {
     pub(crate) route: &'r Route,
@@ -179,10 +190,41 @@ pub(crate) struct Step<'r> {
     pub(crate) index: usize,
 }
 
+/// A route on the path being tried, linked to its parent's on the stack of [`Resolver::handle`] calls: the
+/// walk records its path without copying a step into a list at every node, and only a route with handlers
+/// that matches the whole path collects its path into a list.
+struct Link<'r, 'l> {
+    step: Step<'r>,
+    parent: Option<&'l Link<'r, 'l>>,
+    /// How many routes are above this one (the root is 0).
+    depth: usize,
+}
+
+impl<'r> Link<'r, '_> {
+    /// Replaces the contents of `path` with the steps from the root to this one.
+    fn collect(&self, path: &mut Trail<'r>) {
+        path.clear();
+        let mut link = Some(self);
+        while let Some(current) = link {
+            path.push(current.step);
+            link = current.parent;
+        }
+        path.as_mut_slice().reverse();
+    }
+
+    /// The steps from the root to this one, collected into `scratch`.
+    fn collected<'s>(&self, scratch: &'s mut Trail<'r>) -> &'s [Step<'r>] {
+        self.collect(scratch);
+        scratch.as_slice()
+    }
+}
+
 struct Resolver<'r, 'i, 't, 'a> {
     input: &'i ResolveInput<'i, 'a>,
     len: usize,
-    best: Vec<Step<'r>>,
+    best: Trail<'r>,
+    /// Scratch space for the path of a candidate route, compared with `best`.
+    candidate: Trail<'r>,
     /// The failure to answer with; `None` once a route matched.
     failed: Option<Failure>,
     failed_depth: usize,
@@ -191,79 +233,112 @@ struct Resolver<'r, 'i, 't, 'a> {
 }
 
 impl<'r> Resolver<'r, '_, '_, '_> {
-    fn handle(&mut self, route: &'r Route, index: usize, trail: &mut Vec<Step<'r>>, matched_quality: f64) -> f64 {
-        let (quality, increment) = match route.selector().evaluate(self.input, index) {
+    /// Tries `route` at segment `index`, below the routes of `parent`; returns its quality if a route with
+    /// handlers at or below it became the best match, else `MIN_QUALITY`.
+    fn handle(&mut self, route: &'r Route, index: usize, parent: Option<&Link<'r, '_>>, matched_quality: f64) -> f64 {
+        match route.selector().evaluate(self.input, index) {
             Evaluation::Failure { quality, status } => {
-                if let Some(trace) = self.trace.as_deref_mut() {
-                    trace.failed(route, index, trail.len(), quality, status);
-                }
-                if index == self.len {
-                    self.update_failed(Failure { quality, status }, trail.len());
-                    if status == StatusCode::METHOD_NOT_ALLOWED {
-                        self.note_allowed(route);
-                    }
-                }
-                return MIN_QUALITY;
+                let depth = parent.map_or(0, |parent| parent.depth + 1);
+                self.fail(route, index, depth, Failure { quality, status });
+                MIN_QUALITY
             }
-            Evaluation::Success { quality, increment } => (quality, increment),
-        };
+            Evaluation::Success { quality, increment } => {
+                self.enter(route, index, parent, matched_quality, quality, increment)
+            }
+        }
+    }
+
+    /// Goes on with `route`, whose selector matched at `index` with `quality`, consuming `increment` segments.
+    fn enter(
+        &mut self,
+        route: &'r Route,
+        index: usize,
+        parent: Option<&Link<'r, '_>>,
+        matched_quality: f64,
+        quality: f64,
+        increment: usize,
+    ) -> f64 {
+        let depth = parent.map_or(0, |parent| parent.depth + 1);
         if quality != quality::TRANSPARENT && quality < matched_quality {
             if let Some(trace) = self.trace.as_deref_mut() {
-                trace.skipped(route, index, trail.len(), quality, "a better match was already found");
+                trace.skipped(route, index, depth, quality, "a better match was already found");
             }
             return MIN_QUALITY;
         }
         let next = index + increment;
         if route.children().is_empty() && next != self.len {
             if let Some(trace) = self.trace.as_deref_mut() {
-                trace.skipped(route, index, trail.len(), quality, "not all segments matched");
+                trace.skipped(route, index, depth, quality, "not all segments matched");
             }
             return MIN_QUALITY;
         }
         if let Some(trace) = self.trace.as_deref_mut() {
-            trace.matched(route, index, next, trail.len(), quality);
+            trace.matched(route, index, next, depth, quality);
         }
-        trail.push(Step { route, quality, index });
+        let link = Link { step: Step { route, quality, index }, parent, depth };
         let mut best_child = MIN_QUALITY;
         if !route.handlers().is_empty() && next == self.len {
-            if self.best.is_empty() || is_better(&self.best, trail) {
+            link.collect(&mut self.candidate);
+            if self.best.is_empty() || is_better(self.best.as_slice(), self.candidate.as_slice()) {
                 best_child = quality;
-                self.best.clear();
-                self.best.extend_from_slice(trail);
+                std::mem::swap(&mut self.best, &mut self.candidate);
                 self.failed = None;
             }
             if let Some(trace) = self.trace.as_deref_mut() {
-                trace.candidate(trail);
+                trace.candidate(link.collected(&mut self.candidate));
             }
         }
         let constant = self.input.segments().get(next).and_then(|segment| route.constant_child(segment));
         for slot in route.slots() {
-            let child = match *slot {
-                Slot::Child(child) => child,
+            let (child, indexed) = match *slot {
+                Slot::Child(child) => (child, false),
                 Slot::Constants { first, last } => match constant.filter(|child| (first..=last).contains(child)) {
-                    Some(child) => child,
+                    Some(child) => (child, true),
                     None => {
                         // Every constant child here fails on the path; only the end of the path records it.
                         if next == self.len {
                             self.update_failed(
                                 Failure { quality: quality::FAILED_PATH, status: StatusCode::NOT_FOUND },
-                                trail.len(),
+                                depth + 1,
                             );
                         }
                         if let Some(trace) = self.trace.as_deref_mut() {
-                            trace.constants_skipped(route, next, trail.len(), last + 1 - first);
+                            trace.constants_skipped(route, next, depth + 1, last + 1 - first);
                         }
                         continue;
                     }
                 },
             };
-            let child_quality = self.handle(&route.children()[child], next, trail, best_child);
+            let child = &route.children()[child];
+            if child.selector().as_method().is_some_and(|method| !self.input.request().may_match_method(method)) {
+                // A sibling method that is not the request's fails here, without a call to `handle`.
+                self.fail(child, next, depth + 1, METHOD_FAILURE);
+                continue;
+            }
+            let child_quality = if indexed {
+                // The index found the child by the segment: its constant selector matches, no need to compare.
+                self.enter(child, next, Some(&link), best_child, quality::CONSTANT, 1)
+            } else {
+                self.handle(child, next, Some(&link), best_child)
+            };
             if child_quality > 0.0 {
                 best_child = best_child.max(child_quality);
             }
         }
-        trail.pop();
         if best_child > 0.0 { quality } else { MIN_QUALITY }
+    }
+
+    /// Records that `route`'s selector failed at `index` (`depth` routes below the root).
+    fn fail(&mut self, route: &'r Route, index: usize, depth: usize, failure: Failure) {
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.failed(route, index, depth, failure.quality, failure.status);
+        }
+        if index == self.len {
+            self.update_failed(failure, depth);
+            if failure.status == StatusCode::METHOD_NOT_ALLOWED {
+                self.note_allowed(route);
+            }
+        }
     }
 
     /// Ktor's rule for the failure to answer with: a failure of higher quality (method over parameter over
@@ -293,12 +368,13 @@ impl<'r> Resolver<'r, '_, '_, '_> {
         }
         let mut parameters = Parameters::new();
         let mut worst = f64::MAX;
-        for step in &self.best {
+        let mut chain = SmallVec::new();
+        for step in self.best.as_slice() {
+            chain.push(step.route);
             step.route.selector().capture(self.input, step.index, &mut parameters);
             let quality = if step.quality == quality::TRANSPARENT { quality::CONSTANT } else { step.quality };
             worst = worst.min(quality);
         }
-        let chain = self.best.iter().map(|step| step.route).collect();
         Resolution::Matched(Matched { chain, parameters, quality: worst })
     }
 }

@@ -65,7 +65,11 @@ pub struct Route {
     /// The children in declaration order, with runs of constant path children grouped.
     slots: Vec<Slot>,
     /// Constant path children by decoded segment.
-    constants: HashMap<String, usize>,
+    /// Constant children by decoded segment. FxHash (rustc-hash) rather than SipHash: a non-keyed hash is
+    /// safe here because the stored keys are the constant segments the application declares, never client
+    /// data; a client only chooses what is looked up, which costs at most the probe sequence of one declared
+    /// key, fixed when the routes are declared.
+    constants: HashMap<String, usize, rustc_hash::FxBuildHasher>,
     handlers: Vec<Handler>,
     cache: OnceLock<Arc<RoutePipelines>>,
 }
@@ -167,7 +171,7 @@ impl Route {
             environment,
             children: Vec::new(),
             slots: Vec::new(),
-            constants: HashMap::new(),
+            constants: HashMap::default(),
             handlers: Vec::new(),
             cache: OnceLock::new(),
         }

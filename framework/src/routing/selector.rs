@@ -24,6 +24,8 @@ pub mod quality {
     pub const TAILCARD: f64 = 0.1;
     /// A selector that takes its children's quality (a trailing slash in the middle of a path).
     pub const TRANSPARENT: f64 = -1.0;
+    /// A GET route answering a HEAD request (AutoHeadResponse): below a constant, so a `head` route wins.
+    pub const HEAD_AS_GET: f64 = 0.95;
     /// The quality of a failed method: beats a failed parameter when choosing the failure status.
     pub const FAILED_METHOD: f64 = 0.02;
     /// The quality of a failed query parameter, header, `Accept` or `Content-Type`.
@@ -65,19 +67,42 @@ pub struct RouteSelector {
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Kind {
-    Root { segments: Vec<String> },
+    Root {
+        segments: Vec<String>,
+    },
     Constant(String),
-    Parameter { name: String, prefix: String, suffix: String, optional: bool },
+    /// `name` is interned (see [`parameter_name`](super::parameter_name)), so capturing does not copy it.
+    Parameter {
+        name: &'static str,
+        prefix: String,
+        suffix: String,
+        optional: bool,
+    },
     Wildcard,
-    Tailcard { name: String, prefix: String },
+    Tailcard {
+        name: &'static str,
+        prefix: String,
+    },
     TrailingSlash,
     Method(Method),
-    QueryValue { name: String, value: String },
-    Query { name: String, optional: bool },
-    Header { name: HeaderName, value: String },
+    QueryValue {
+        name: String,
+        value: String,
+    },
+    Query {
+        name: String,
+        optional: bool,
+    },
+    Header {
+        name: HeaderName,
+        value: String,
+    },
     Accept(Vec<MediaType>),
     ContentType(Vec<MediaType>),
-    Host { hosts: Vec<String>, ports: Vec<u16> },
+    Host {
+        hosts: Vec<String>,
+        ports: Vec<u16>,
+    },
 }
 
 /// The parameter names the host selector captures (Ktor's `HostRouteSelector.HostNameParameter`).
@@ -188,10 +213,31 @@ impl RouteSelector {
             Kind::Method(method) => {
                 if input.request().method() == method {
                     Evaluation::Success { quality: quality::CONSTANT, increment: 0 }
+                } else if input.request().treats_head_as_get()
+                    && method == Method::GET
+                    && input.request().method() == Method::HEAD
+                {
+                    Evaluation::Success { quality: quality::HEAD_AS_GET, increment: 0 }
                 } else {
                     Evaluation::Failure { quality: quality::FAILED_METHOD, status: StatusCode::METHOD_NOT_ALLOWED }
                 }
             }
+            _ => self.evaluate_request(input),
+        }
+    }
+
+    /// Tests a selector on the query, the headers or the host: out of line, so that the walk over path and
+    /// method selectors, the common case, stays small.
+    #[inline(never)]
+    fn evaluate_request(&self, input: &ResolveInput<'_, '_>) -> Evaluation {
+        match &self.kind {
+            Kind::Root { .. }
+            | Kind::Constant(_)
+            | Kind::Parameter { .. }
+            | Kind::Wildcard
+            | Kind::Tailcard { .. }
+            | Kind::TrailingSlash
+            | Kind::Method(_) => unreachable!("path and method selectors are tested by `evaluate`"),
             Kind::QueryValue { name, value } => {
                 if input.request().query().get_all(name).any(|found| found == value) {
                     Evaluation::Success { quality: quality::CONSTANT, increment: 0 }
@@ -256,17 +302,16 @@ impl RouteSelector {
         let segments = input.segments();
         match &self.kind {
             Kind::Parameter { name, prefix, suffix, .. } => {
-                if let Some(segment) = segments.get(index) {
-                    let value = segment.strip_prefix(&**prefix).and_then(|rest| rest.strip_suffix(&**suffix));
-                    if let Some(value) = value.filter(|_| !segment.is_empty()) {
-                        parameters.append(name.clone(), value);
+                if let Some(segment) = segments.get(index).filter(|segment| !segment.is_empty()) {
+                    if let Some(value) = strip_affixes(segment, prefix, suffix) {
+                        parameters.append(*name, value);
                     }
                 }
             }
             Kind::Tailcard { name, prefix } if !name.is_empty() => {
                 for (offset, segment) in segments.iter().skip(index).enumerate() {
                     let value = if offset == 0 { &segment[prefix.len()..] } else { &**segment };
-                    parameters.append(name.clone(), value);
+                    parameters.append(*name, value);
                 }
             }
             Kind::Host { .. } => {
@@ -286,16 +331,22 @@ fn evaluate_parameter(segment: Option<&str>, prefix: &str, suffix: &str, optiona
         (true, _) => MISSING,
     };
     let Some(part) = segment.filter(|part| !part.is_empty()) else { return failed(segment) };
-    let value = part.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(suffix));
-    if value.is_none() || (part.len() < prefix.len() + suffix.len()) {
+    // A plain `{id}` takes any non-empty segment. Testing it against the empty prefix and suffix anyway would
+    // cost a `memcmp` at an empty `String`'s dangling address, which glibc's AVX-512 version makes slow.
+    if prefix.is_empty() && suffix.is_empty() {
+        return Evaluation::Success { quality: quality::PARAMETER, increment: 1 };
+    }
+    if strip_affixes(part, prefix, suffix).is_none() {
         return failed(segment);
     }
-    let quality = if prefix.is_empty() && suffix.is_empty() {
-        quality::PARAMETER
-    } else {
-        quality::PARAMETER_WITH_PREFIX_OR_SUFFIX
-    };
-    Evaluation::Success { quality, increment: 1 }
+    Evaluation::Success { quality: quality::PARAMETER_WITH_PREFIX_OR_SUFFIX, increment: 1 }
+}
+
+/// `segment` without `prefix` and `suffix`, if it has both (they do not overlap); the empty affixes of a plain
+/// parameter are not compared at all (see [`evaluate_parameter`]).
+fn strip_affixes<'s>(segment: &'s str, prefix: &str, suffix: &str) -> Option<&'s str> {
+    let rest = if prefix.is_empty() { segment } else { segment.strip_prefix(prefix)? };
+    if suffix.is_empty() { Some(rest) } else { rest.strip_suffix(suffix) }
 }
 
 fn evaluate_accept(input: &ResolveInput<'_, '_>, types: &[MediaType]) -> Evaluation {
