@@ -73,6 +73,7 @@
 //! Declaring an invalid pattern panics with a message naming it: an empty parameter name (`{}`), two
 //! parameters in one segment, an unbalanced brace, anything after a tailcard, or a malformed percent escape.
 
+mod compiled;
 mod ignore_trailing_slash;
 mod media;
 mod parameter_name;

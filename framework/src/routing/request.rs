@@ -121,7 +121,7 @@ impl<'a> RoutingRequest<'a> {
     }
 
     /// The path, still percent-encoded.
-    pub fn path(&self) -> &str {
+    pub fn path(&self) -> &'a str {
         self.path
     }
 

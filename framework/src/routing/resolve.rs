@@ -1,6 +1,7 @@
 //! Resolution: finding the best route for a request, with Ktor's semantics.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use http::{Method, StatusCode};
 
@@ -45,24 +46,56 @@ impl<'a> ResolveInput<'_, 'a> {
     }
 }
 
-/// The outcome of resolving a request against a route tree.
+/// The outcome of resolving a request against a route tree. `'r` is the tree's lifetime, `'a` the request
+/// path's: captured parameters borrow the path until [`Matched::parameters`] or
+/// [`Matched::into_parameters`] copies them.
 #[derive(Debug)]
-pub enum Resolution<'r> {
+pub enum Resolution<'r, 'a> {
     /// A route with handlers matched.
-    Matched(Matched<'r>),
+    Matched(Matched<'r, 'a>),
     /// No route matched.
     Failed(Failed),
 }
 
+/// Path parameters captured by the compiled index: names (interned) and values borrowed from the request path.
+pub(crate) type Captured<'a> = SmallVec<[(&'static str, &'a str); INLINE_CAPTURES]>;
+
+/// How many borrowed parameters a resolution holds before they move to the heap.
+const INLINE_CAPTURES: usize = 3;
+
+/// How many routes a resolved chain holds before it moves to the heap.
+const INLINE_CHAIN: usize = 8;
+
 /// The route a request resolved to.
 #[derive(Debug)]
-pub struct Matched<'r> {
-    chain: SmallVec<[&'r Route; INLINE_DEPTH]>,
-    parameters: Parameters,
+pub struct Matched<'r, 'a> {
+    chain: SmallVec<[&'r Route; INLINE_CHAIN]>,
+    /// Parameters that borrow the request path (from the compiled index); `parameters` holds the others.
+    captured: Captured<'a>,
+    parameters: OnceCell<Parameters>,
     quality: f64,
 }
 
-impl<'r> Matched<'r> {
+impl<'r, 'a> Matched<'r, 'a> {
+    /// A match of `root` alone, for the compiled index to extend.
+    pub(crate) fn starting_at(root: &'r Route) -> Self {
+        let mut chain = SmallVec::new();
+        chain.push(root);
+        Matched { chain, captured: Captured::new(), parameters: OnceCell::new(), quality: quality::CONSTANT }
+    }
+
+    pub(crate) fn chain_mut(&mut self) -> &mut SmallVec<[&'r Route; INLINE_CHAIN]> {
+        &mut self.chain
+    }
+
+    pub(crate) fn captured_mut(&mut self) -> &mut Captured<'a> {
+        &mut self.captured
+    }
+
+    pub(crate) fn set_quality(&mut self, quality: f64) {
+        self.quality = quality;
+    }
+
     /// The resolved route (the leaf, with the handlers).
     pub fn route(&self) -> &'r Route {
         let chain = self.chain.as_slice();
@@ -74,20 +107,39 @@ impl<'r> Matched<'r> {
         self.chain.as_slice()
     }
 
-    /// The captured path parameters.
+    /// The captured path parameters (copied out of the request path on first use).
     pub fn parameters(&self) -> &Parameters {
-        &self.parameters
+        self.parameters.get_or_init(|| to_parameters(&self.captured))
+    }
+
+    /// The first captured value of path parameter `name`; no copy when it needed no percent-decoding.
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        match self.parameters.get() {
+            Some(parameters) => parameters.get(name),
+            None => self.captured.iter().find(|(key, _)| *key == name).map(|(_, value)| *value),
+        }
     }
 
     /// Takes the captured path parameters.
     pub fn into_parameters(self) -> Parameters {
-        self.parameters
+        match self.parameters.into_inner() {
+            Some(parameters) => parameters,
+            None => to_parameters(&self.captured),
+        }
     }
 
     /// The quality of the match: the lowest quality along the path (a transparent selector counts as 1.0).
     pub fn quality(&self) -> f64 {
         self.quality
     }
+}
+
+fn to_parameters(captured: &Captured<'_>) -> Parameters {
+    let mut parameters = Parameters::new();
+    for (name, value) in captured {
+        parameters.append(*name, *value);
+    }
+    parameters
 }
 
 /// Why no route matched: the status to answer with, and for 405 the methods that would have matched.
@@ -134,7 +186,7 @@ impl Route {
     ///
     /// # Errors
     /// A 400 error when the path has a malformed percent escape.
-    pub fn resolve<'r>(&'r self, request: &RoutingRequest<'_>) -> Result<Resolution<'r>> {
+    pub fn resolve<'r, 'a>(&'r self, request: &RoutingRequest<'a>) -> Result<Resolution<'r, 'a>> {
         self.resolve_with(request, None)
     }
 
@@ -142,18 +194,26 @@ impl Route {
     ///
     /// # Errors
     /// As [`resolve`](Self::resolve).
-    pub fn resolve_traced<'r>(&'r self, request: &RoutingRequest<'_>) -> Result<(Resolution<'r>, RouteTrace)> {
+    pub fn resolve_traced<'r, 'a>(&'r self, request: &RoutingRequest<'a>) -> Result<(Resolution<'r, 'a>, RouteTrace)> {
         let mut recorder = TraceRecorder::default();
         let resolution = self.resolve_with(request, Some(&mut recorder))?;
         let trace = recorder.finish(request, &resolution);
         Ok((resolution, trace))
     }
 
-    fn resolve_with<'r>(
+    fn resolve_with<'r, 'a>(
         &'r self,
-        request: &RoutingRequest<'_>,
+        request: &RoutingRequest<'a>,
         trace: Option<&mut TraceRecorder<'r>>,
-    ) -> Result<Resolution<'r>> {
+    ) -> Result<Resolution<'r, 'a>> {
+        if trace.is_none() && !request.ignores_trailing_slash() && !request.treats_head_as_get() {
+            if let Some(compiled) = self.compiled() {
+                let mut matched = Matched::starting_at(self);
+                if compiled.resolve(&mut matched, request.method(), request.path()) {
+                    return Ok(Resolution::Matched(matched));
+                }
+            }
+        }
         let path = RequestPath::parse(request.path(), request.ignores_trailing_slash())?;
         let input = ResolveInput { request, path };
         let mut resolver = Resolver {
@@ -232,7 +292,7 @@ struct Resolver<'r, 'i, 't, 'a> {
     trace: Option<&'t mut TraceRecorder<'r>>,
 }
 
-impl<'r> Resolver<'r, '_, '_, '_> {
+impl<'r, 'a> Resolver<'r, '_, '_, 'a> {
     /// Tries `route` at segment `index`, below the routes of `parent`; returns its quality if a route with
     /// handlers at or below it became the best match, else `MIN_QUALITY`.
     fn handle(&mut self, route: &'r Route, index: usize, parent: Option<&Link<'r, '_>>, matched_quality: f64) -> f64 {
@@ -360,7 +420,7 @@ impl<'r> Resolver<'r, '_, '_, '_> {
         }
     }
 
-    fn finish(self) -> Resolution<'r> {
+    fn finish(self) -> Resolution<'r, 'a> {
         if self.best.is_empty() {
             let status = self.failed.map_or(StatusCode::NOT_FOUND, |failed| failed.status);
             let allow = if status == StatusCode::METHOD_NOT_ALLOWED { self.allow } else { Vec::new() };
@@ -375,7 +435,9 @@ impl<'r> Resolver<'r, '_, '_, '_> {
             let quality = if step.quality == quality::TRANSPARENT { quality::CONSTANT } else { step.quality };
             worst = worst.min(quality);
         }
-        Resolution::Matched(Matched { chain, parameters, quality: worst })
+        let matched =
+            Matched { chain, captured: Captured::new(), parameters: OnceCell::from(parameters), quality: worst };
+        Resolution::Matched(matched)
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use http::Method;
 
+use super::compiled::CompiledTree;
 use super::media::MediaType;
 use super::path_pattern;
 use super::selector::{Kind, RouteSelector};
@@ -72,6 +73,9 @@ pub struct Route {
     constants: HashMap<String, usize, rustc_hash::FxBuildHasher>,
     handlers: Vec<Handler>,
     cache: OnceLock<Arc<RoutePipelines>>,
+    /// The compiled index of the tree below, built by the first resolution that starts here and dropped by
+    /// every change below (any change goes through `create_child` or `handle` of each route on the way down).
+    compiled: OnceLock<Option<CompiledTree>>,
 }
 
 /// A position among a route's children: one non-constant child, or a run of constant path children declared
@@ -174,6 +178,7 @@ impl Route {
             constants: HashMap::default(),
             handlers: Vec::new(),
             cache: OnceLock::new(),
+            compiled: OnceLock::new(),
         }
     }
 
@@ -210,12 +215,18 @@ impl Route {
         self.constants.get(segment).copied()
     }
 
+    /// The compiled index of the tree below this route, if it starts at a root.
+    pub(crate) fn compiled(&self) -> Option<&CompiledTree> {
+        self.compiled.get_or_init(|| CompiledTree::compile(self)).as_ref()
+    }
+
     pub(crate) fn handlers(&self) -> &[Handler] {
         &self.handlers
     }
 
     /// The child with `selector`, made if there is none yet (children with equal selectors are one child).
     pub fn create_child(&mut self, selector: RouteSelector) -> &mut Route {
+        self.compiled = OnceLock::new();
         let existing = match selector.as_constant() {
             Some(value) => self.constants.get(value).copied(),
             None => self.children.iter().position(|child| child.selector == selector),
@@ -279,6 +290,7 @@ impl Route {
         F: Fn(ApplicationCall) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
+        self.compiled = OnceLock::new();
         self.handlers.push(Arc::new(move |call| Box::pin(handler(call))));
         self
     }

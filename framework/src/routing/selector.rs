@@ -344,7 +344,7 @@ fn evaluate_parameter(segment: Option<&str>, prefix: &str, suffix: &str, optiona
 
 /// `segment` without `prefix` and `suffix`, if it has both (they do not overlap); the empty affixes of a plain
 /// parameter are not compared at all (see [`evaluate_parameter`]).
-fn strip_affixes<'s>(segment: &'s str, prefix: &str, suffix: &str) -> Option<&'s str> {
+pub(crate) fn strip_affixes<'s>(segment: &'s str, prefix: &str, suffix: &str) -> Option<&'s str> {
     let rest = if prefix.is_empty() { segment } else { segment.strip_prefix(prefix)? };
     if suffix.is_empty() { Some(rest) } else { rest.strip_suffix(suffix) }
 }

@@ -211,7 +211,7 @@ impl<'r> TraceRecorder<'r> {
         self.candidates.push(format!("{leaf} (qualities {})", qualities.join(", ")));
     }
 
-    pub(crate) fn finish(self, request: &RoutingRequest<'_>, resolution: &Resolution<'_>) -> RouteTrace {
+    pub(crate) fn finish(self, request: &RoutingRequest<'_>, resolution: &Resolution<'_, '_>) -> RouteTrace {
         let (result, matched, closest) = match resolution {
             Resolution::Matched(matched) => (format!("MATCHED {}", matched.route()), true, Vec::new()),
             Resolution::Failed(failed) => {
