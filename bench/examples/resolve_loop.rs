@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Arguments: the router (`rotor` or `matchit`), the number of routes, the number of resolutions. Subtract a
-//! run with 0 resolutions (the set-up) before dividing.
+//! run with 0 resolutions (the set-up) before dividing. `PROBES=<text>` keeps only the requests whose path
+//! contains the text.
 
 use std::hint::black_box;
 
@@ -21,7 +22,12 @@ fn main() {
     let n: usize = args.next().map_or(1_000, |n| n.parse().expect("the number of routes"));
     let iterations: usize = args.next().map_or(10_000_000, |n| n.parse().expect("the number of resolutions"));
     let routes = rest_routes(n);
-    let probes = probes(&routes, 100);
+    let mut probes = probes(&routes, 100);
+    // `PROBES=comments` keeps the requests whose path contains `comments`, to look at one kind of request.
+    if let Ok(filter) = std::env::var("PROBES") {
+        probes.retain(|probe| probe.path.contains(&filter));
+        assert!(!probes.is_empty(), "no request path contains {filter:?}");
+    }
     match router.as_str() {
         "rotor" => {
             let rotor = RotorRouter::new(&routes);
