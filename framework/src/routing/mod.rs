@@ -56,7 +56,9 @@
 //! [quality] (constant 1.0, prefixed/suffixed parameter 0.9, parameter 0.8, wildcard 0.5, missing
 //! optional 0.2, tailcard 0.1); of the routes with handlers that match the whole path, the better one wins by
 //! comparing qualities along the path from the root, and ties go to the earlier declaration. Constant children
-//! are found through an index, so resolution does not slow down as they grow in number.
+//! are found through an index, so resolution does not slow down as they grow in number. Common requests are
+//! answered without the walk: a compiled index of the tree (built on the first resolution, rebuilt after any
+//! change) finds the route the walk would, and hands the request to the walk whenever it cannot be sure.
 //!
 //! When no route matches, the call is left to the rest of the pipeline (a Fallback interceptor may still
 //! answer it) and then answered with: 405 with `Allow` when the path matched and only the method failed, 400
