@@ -29,8 +29,10 @@ use std::collections::HashMap;
 use http::Method;
 use smallvec::SmallVec;
 
-use super::resolve::Matched;
-use super::route::Route;
+use std::sync::Arc;
+
+use super::resolve::{Captured, IndexMatch};
+use super::route::{PipelinesCell, Route};
 use super::selector::{Kind, quality, strip_affixes};
 
 /// The deepest way the index follows (routes below the root, the method route included); a deeper one goes
@@ -57,7 +59,7 @@ pub(crate) struct CompiledTree {
 #[derive(Debug)]
 struct ConstantPath {
     positions: Box<[u32]>,
-    methods: Box<[(Method, usize)]>,
+    methods: Box<[MethodRoute]>,
 }
 
 /// One route of the tree: where it sits among its parent's children and the edges to its children.
@@ -75,7 +77,16 @@ struct Node {
     wildcard: Option<usize>,
     tailcard: Option<Tailcard>,
     /// The method routes with handlers: method and position among the children.
-    methods: Box<[(Method, usize)]>,
+    methods: Box<[MethodRoute]>,
+}
+
+/// A method route with handlers: its method, its position among its parent's children, and the cell its
+/// merged pipelines are kept in (shared with the route).
+#[derive(Clone, Debug)]
+struct MethodRoute {
+    method: Method,
+    position: u32,
+    pipelines: Arc<PipelinesCell>,
 }
 
 /// The constant children by decoded segment.
@@ -281,7 +292,8 @@ impl CompiledTree {
                 Kind::Method(method) => {
                     opaque = !child.children().is_empty();
                     if child.handler_count() > 0 {
-                        methods.push((method.clone(), position as usize));
+                        let pipelines = Arc::clone(child.pipelines_cell());
+                        methods.push(MethodRoute { method: method.clone(), position, pipelines });
                     }
                 }
                 Kind::TrailingSlash => {
@@ -313,57 +325,49 @@ impl CompiledTree {
         id
     }
 
-    /// Resolves `method path` into `matched` (which holds the root this tree was compiled from); false when the
-    /// walk must answer: the request is not one the index handles, it reached an opaque node, or nothing
-    /// matched.
-    pub(crate) fn resolve<'r, 'a>(&self, matched: &mut Matched<'r, 'a>, method: &Method, path: &'a str) -> bool {
-        let root = matched.route();
+    /// Resolves `method path`: the routes below the root and the leaf, with the path parameters pushed onto
+    /// `captured`; `None` when the walk must answer: the request is not one the index handles, it reached an
+    /// opaque node, or nothing matched.
+    pub(crate) fn resolve<'r, 'a>(
+        &'r self,
+        captured: &mut Captured<'a>,
+        method: &Method,
+        path: &'a str,
+    ) -> Option<IndexMatch<'r>> {
         if let Some(constant) = self.constant_paths.get(path) {
             // The search would go down this way first, through constants, and find the route at its end.
-            if let Some(&(_, position)) = constant.methods.iter().find(|(routed, _)| routed == method) {
-                let chain = matched.chain_mut();
-                let mut route = root;
-                for &position in &constant.positions {
-                    route = &route.children()[position as usize];
-                    chain.push(route);
-                }
-                chain.push(&route.children()[position]);
-                return true;
+            if let Some(leaf) = constant.methods.iter().find(|leaf| leaf.method == *method) {
+                let mut positions = SmallVec::from_slice(&constant.positions);
+                positions.push(leaf.position);
+                return Some(IndexMatch { positions, pipelines: &leaf.pipelines, quality: quality::CONSTANT });
             }
         }
         if path.ends_with('/') {
-            return false;
+            return None;
         }
         let mut offset = 0;
         for expected in &self.root_segments {
             match next_segment(path, offset) {
                 Ok(Some((segment, end))) if segment == &**expected => offset = end,
-                _ => return false,
+                _ => return None,
             }
         }
         if !matches!(next_segment(path, offset), Ok(Some(_))) {
-            return false;
+            return None;
         }
-        match self.search(matched, method, path, root, offset) {
-            Some(worst) => {
-                matched.set_quality(worst);
-                true
-            }
-            None => false,
-        }
+        self.search(captured, method, path, offset)
     }
 
     /// The depth-first search of the [module documentation](self), from the root at byte `offset` of the
     /// path: the lowest quality on the way when a route matched (its chain and parameters are then in
     /// `matched`), `None` when the walk must answer.
-    fn search<'r, 'a>(
+    fn search<'a>(
         &self,
-        matched: &mut Matched<'r, 'a>,
+        captured: &mut Captured<'a>,
         method: &Method,
         path: &'a str,
-        root: &'r Route,
         offset: usize,
-    ) -> Option<f64> {
+    ) -> Option<IndexMatch<'_>> {
         // The way down: each route's position among its parent's children (the chain is built from these
         // once a route matched, so trying a branch does not touch the routes themselves).
         let mut positions = [0u32; MAX_DEPTH];
@@ -375,21 +379,16 @@ impl CompiledTree {
             if node.opaque {
                 return None;
             }
-            let mark = matched.captured_mut().len();
+            let mark = captured.len();
             let mut step = None;
             match next_segment(path, offset).ok()? {
                 None => {
                     // Every segment is consumed: a method route, else a tailcard that takes nothing.
                     if stage == Stage::Constant {
-                        if let Some(&(_, position)) = node.methods.iter().find(|(routed, _)| routed == method) {
-                            let chain = matched.chain_mut();
-                            let mut route = root;
-                            for &position in &positions[..depth] {
-                                route = &route.children()[position as usize];
-                                chain.push(route);
-                            }
-                            chain.push(&route.children()[position]);
-                            return Some(worst);
+                        if let Some(leaf) = node.methods.iter().find(|leaf| leaf.method == *method) {
+                            let mut positions = SmallVec::from_slice(&positions[..depth]);
+                            positions.push(leaf.position);
+                            return Some(IndexMatch { positions, pipelines: &leaf.pipelines, quality: worst });
                         }
                     }
                     if let Some(tailcard) = &node.tailcard {
@@ -407,10 +406,10 @@ impl CompiledTree {
                                 node.constants.find(segment).map(|child| (child, next, quality::CONSTANT))
                             }
                             Stage::Parameter => node.parameter.as_ref().map(|parameter| {
-                                matched.captured_mut().push((parameter.name, segment));
+                                captured.push((parameter.name, segment));
                                 (parameter.node, next, quality::PARAMETER)
                             }),
-                            _ => self.try_other(node, current, segment, next, path, matched).ok()?,
+                            _ => self.try_other(node, current, segment, next, path, captured).ok()?,
                         };
                         if step.is_some() {
                             break;
@@ -435,7 +434,7 @@ impl CompiledTree {
                 }
                 None => {
                     let frame = frames.pop()?;
-                    matched.captured_mut().truncate(frame.captured);
+                    captured.truncate(frame.captured);
                     (id, offset, stage, depth, worst) =
                         (frame.node, frame.offset, frame.stage, frame.depth, frame.worst);
                 }
@@ -455,13 +454,13 @@ impl CompiledTree {
         segment: &'a str,
         next: usize,
         path: &'a str,
-        matched: &mut Matched<'_, 'a>,
+        captured: &mut Captured<'a>,
     ) -> Result<Option<(usize, usize, f64)>, ()> {
         match stage {
             Stage::Affixed => {
                 let Some(affixed) = &node.affixed else { return Ok(None) };
                 let Some(value) = strip_affixes(segment, &affixed.prefix, &affixed.suffix) else { return Ok(None) };
-                matched.captured_mut().push((affixed.name, value));
+                captured.push((affixed.name, value));
                 Ok(Some((affixed.node, next, quality::PARAMETER_WITH_PREFIX_OR_SUFFIX)))
             }
             Stage::Wildcard => Ok(node.wildcard.map(|child| (child, next, quality::WILDCARD))),
@@ -473,7 +472,7 @@ impl CompiledTree {
                         return Err(());
                     }
                 } else {
-                    let captured = matched.captured_mut();
+                    let captured = captured;
                     captured.push((tailcard.name, first));
                     let mut offset = next;
                     while let Some((segment, after)) = next_segment(path, offset)? {
@@ -501,12 +500,16 @@ fn root_slash(root: &Route, node: &Node) -> Option<ConstantPath> {
     if slash.handler_count() > 0 {
         return None;
     }
-    let methods: Vec<(Method, usize)> = slash
+    let methods: Vec<MethodRoute> = slash
         .children()
         .iter()
         .enumerate()
         .filter(|(_, child)| child.handler_count() > 0 && child.children().is_empty())
-        .filter_map(|(position, child)| Some((child.selector().as_method()?.clone(), position)))
+        .filter_map(|(position, child)| {
+            let method = child.selector().as_method()?.clone();
+            let pipelines = Arc::clone(child.pipelines_cell());
+            Some(MethodRoute { method, position: u32::try_from(position).ok()?, pipelines })
+        })
         .collect();
     if methods.is_empty() || methods.len() != slash.children().len() {
         return None;

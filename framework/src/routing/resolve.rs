@@ -2,12 +2,13 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use http::{Method, StatusCode};
 
 use super::RoutingRequest;
 use super::request_path::RequestPath;
-use super::route::{Route, Slot};
+use super::route::{PipelinesCell, Route, RoutePipelines, Slot};
 use super::selector::{Evaluation, quality};
 use super::trace::{RouteTrace, TraceRecorder};
 use crate::Result;
@@ -69,42 +70,74 @@ const INLINE_CHAIN: usize = 8;
 /// The route a request resolved to.
 #[derive(Debug)]
 pub struct Matched<'r, 'a> {
-    chain: SmallVec<[&'r Route; INLINE_CHAIN]>,
+    way: Way<'r>,
     /// Parameters that borrow the request path (from the compiled index); `parameters` holds the others.
     captured: Captured<'a>,
     parameters: OnceCell<Parameters>,
     quality: f64,
 }
 
+/// How a match knows its routes.
+#[derive(Debug)]
+enum Way<'r> {
+    /// The routes from the root to the leaf (found by the walk).
+    Routes(SmallVec<[&'r Route; INLINE_CHAIN]>),
+    /// The position of each route among its parent's children, from the root (found by the compiled index,
+    /// which does not touch the routes themselves); the routes are looked up when asked for.
+    Positions {
+        root: &'r Route,
+        positions: SmallVec<[u32; INLINE_CHAIN]>,
+        /// The leaf's merged pipelines, shared with the leaf.
+        pipelines: &'r PipelinesCell,
+        routes: OnceCell<Box<[&'r Route]>>,
+    },
+}
+
+/// A match found by the compiled index: the positions of the routes below `root` and the leaf's pipelines.
+pub(crate) struct IndexMatch<'r> {
+    pub(crate) positions: SmallVec<[u32; INLINE_CHAIN]>,
+    pub(crate) pipelines: &'r PipelinesCell,
+    pub(crate) quality: f64,
+}
+
 impl<'r, 'a> Matched<'r, 'a> {
-    /// A match of `root` alone, for the compiled index to extend.
-    pub(crate) fn starting_at(root: &'r Route) -> Self {
-        let mut chain = SmallVec::new();
-        chain.push(root);
-        Matched { chain, captured: Captured::new(), parameters: OnceCell::new(), quality: quality::CONSTANT }
-    }
-
-    pub(crate) fn chain_mut(&mut self) -> &mut SmallVec<[&'r Route; INLINE_CHAIN]> {
-        &mut self.chain
-    }
-
-    pub(crate) fn captured_mut(&mut self) -> &mut Captured<'a> {
-        &mut self.captured
-    }
-
-    pub(crate) fn set_quality(&mut self, quality: f64) {
-        self.quality = quality;
+    pub(crate) fn from_index(root: &'r Route, found: IndexMatch<'r>, captured: Captured<'a>) -> Self {
+        let way =
+            Way::Positions { root, positions: found.positions, pipelines: found.pipelines, routes: OnceCell::new() };
+        Matched { way, captured, parameters: OnceCell::new(), quality: found.quality }
     }
 
     /// The resolved route (the leaf, with the handlers).
     pub fn route(&self) -> &'r Route {
-        let chain = self.chain.as_slice();
+        let chain = self.chain();
         chain[chain.len() - 1]
     }
 
     /// The routes from the root to the leaf.
     pub fn chain(&self) -> &[&'r Route] {
-        self.chain.as_slice()
+        match &self.way {
+            Way::Routes(routes) => routes.as_slice(),
+            Way::Positions { root, positions, routes, .. } => routes.get_or_init(|| {
+                let mut route = *root;
+                let mut chain = Vec::with_capacity(positions.len() + 1);
+                chain.push(route);
+                for &position in positions {
+                    route = &route.children()[position as usize];
+                    chain.push(route);
+                }
+                chain.into_boxed_slice()
+            }),
+        }
+    }
+
+    /// The leaf's merged pipelines, built on first use.
+    pub(crate) fn pipelines(&self, application: &crate::Application) -> Result<Arc<RoutePipelines>> {
+        if let Way::Positions { pipelines, .. } = &self.way {
+            if let Some(built) = pipelines.get() {
+                return Ok(Arc::clone(built));
+            }
+        }
+        self.route().pipelines(self.chain(), application)
     }
 
     /// The captured path parameters (copied out of the request path on first use).
@@ -208,9 +241,9 @@ impl Route {
     ) -> Result<Resolution<'r, 'a>> {
         if trace.is_none() && !request.ignores_trailing_slash() && !request.treats_head_as_get() {
             if let Some(compiled) = self.compiled() {
-                let mut matched = Matched::starting_at(self);
-                if compiled.resolve(&mut matched, request.method(), request.path()) {
-                    return Ok(Resolution::Matched(matched));
+                let mut captured = Captured::new();
+                if let Some(found) = compiled.resolve(&mut captured, request.method(), request.path()) {
+                    return Ok(Resolution::Matched(Matched::from_index(self, found, captured)));
                 }
             }
         }
@@ -435,8 +468,12 @@ impl<'r, 'a> Resolver<'r, '_, '_, 'a> {
             let quality = if step.quality == quality::TRANSPARENT { quality::CONSTANT } else { step.quality };
             worst = worst.min(quality);
         }
-        let matched =
-            Matched { chain, captured: Captured::new(), parameters: OnceCell::from(parameters), quality: worst };
+        let matched = Matched {
+            way: Way::Routes(chain),
+            captured: Captured::new(),
+            parameters: OnceCell::from(parameters),
+            quality: worst,
+        };
         Resolution::Matched(matched)
     }
 }

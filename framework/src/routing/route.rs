@@ -72,7 +72,8 @@ pub struct Route {
     /// key, fixed when the routes are declared.
     constants: HashMap<String, usize, rustc_hash::FxBuildHasher>,
     handlers: Vec<Handler>,
-    cache: OnceLock<Arc<RoutePipelines>>,
+    /// Shared with the compiled index, which hands it to a match without touching the route.
+    cache: Arc<PipelinesCell>,
     /// The compiled index of the tree below, built by the first resolution that starts here and dropped by
     /// every change below (any change goes through `create_child` or `handle` of each route on the way down).
     compiled: OnceLock<Option<CompiledTree>>,
@@ -85,6 +86,9 @@ pub(crate) enum Slot {
     Child(usize),
     Constants { first: usize, last: usize },
 }
+
+/// Where a route keeps its merged pipelines once built.
+pub(crate) type PipelinesCell = OnceLock<Arc<RoutePipelines>>;
 
 /// The merged pipelines of a resolved route, built once per leaf.
 pub struct RoutePipelines {
@@ -177,7 +181,7 @@ impl Route {
             slots: Vec::new(),
             constants: HashMap::default(),
             handlers: Vec::new(),
-            cache: OnceLock::new(),
+            cache: Arc::default(),
             compiled: OnceLock::new(),
         }
     }
@@ -426,6 +430,11 @@ impl Route {
     /// The merged pipelines of this route, if a call resolved to it already built them (they are built once).
     pub fn cached_pipelines(&self) -> Option<&Arc<RoutePipelines>> {
         self.cache.get()
+    }
+
+    /// The cell this route's merged pipelines are kept in.
+    pub(crate) fn pipelines_cell(&self) -> &Arc<PipelinesCell> {
+        &self.cache
     }
 
     /// The merged pipelines for the resolved path `chain` (root…this route), built on first use.

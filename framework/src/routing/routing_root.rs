@@ -102,7 +102,7 @@ fn resolve_call(call: &ApplicationCall) -> Result<Option<(Arc<RoutePipelines>, P
     };
     match resolution {
         Resolution::Matched(matched) => {
-            let pipelines = matched.route().pipelines(matched.chain(), application)?;
+            let pipelines = matched.pipelines(application)?;
             Ok(Some((pipelines, matched.into_parameters())))
         }
         Resolution::Failed(failed) => {
