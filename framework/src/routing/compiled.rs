@@ -472,7 +472,6 @@ impl CompiledTree {
                         return Err(());
                     }
                 } else {
-                    let captured = captured;
                     captured.push((tailcard.name, first));
                     let mut offset = next;
                     while let Some((segment, after)) = next_segment(path, offset)? {
