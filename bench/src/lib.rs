@@ -42,3 +42,27 @@ pub fn plaintext_module(app: &mut rotor::Application) {
         ctx.call().respond_text("Hello, World!").await
     });
 }
+
+/// The JSON rendering benchmark's value: `{"message":"Hello, World!"}`.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Message {
+    /// The greeting.
+    pub message: &'static str,
+}
+
+/// The message every JSON benchmark sends.
+pub const HELLO: Message = Message { message: "Hello, World!" };
+
+/// An application with ContentNegotiation (JSON) installed, for the rendering benchmarks.
+pub fn render_application() -> std::sync::Arc<rotor::Application> {
+    let mut app = rotor::Application::default();
+    app.install(rotor::plugins::content_negotiation::ContentNegotiation, Default::default());
+    std::sync::Arc::new(app)
+}
+
+/// A fresh `GET /` call of `app`, with no body, as an engine makes it.
+pub fn new_call(app: &std::sync::Arc<rotor::Application>) -> rotor::ApplicationCall {
+    let head = rotor::http::Request::get("/").header("host", "localhost").body(()).expect("a valid request");
+    let request = rotor::call::ApplicationRequest::new(head.into_parts().0, None, None);
+    rotor::ApplicationCall::new(std::sync::Arc::clone(app), request, rotor::call::Body::empty())
+}

@@ -73,7 +73,7 @@ impl Body {
         B::Data: Into<Bytes>,
         B::Error: Into<BoxError>,
     {
-        Body { repr: Repr::Stream(Box::pin(Converted(Box::pin(body)))) }
+        Body { repr: Repr::Stream(Box::pin(Converted { body })) }
     }
 
     /// The length, when it is known before reading (empty and whole bodies, and streams that say so).
@@ -180,8 +180,14 @@ impl http_body::Body for Body {
     }
 }
 
-/// Any body as one of `Bytes` chunks and [`Error`]s, keeping its size hint (which `map_frame` drops).
-struct Converted<B>(Pin<Box<B>>);
+pin_project_lite::pin_project! {
+    /// Any body as one of `Bytes` chunks and [`Error`]s, keeping its size hint (which `map_frame` drops). The
+    /// body sits inline, so that `Body::new` boxes once.
+    struct Converted<B> {
+        #[pin]
+        body: B,
+    }
+}
 
 impl<B> http_body::Body for Converted<B>
 where
@@ -192,8 +198,8 @@ where
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
-        self.0.as_mut().poll_frame(cx).map(|frame| {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
+        self.project().body.poll_frame(cx).map(|frame| {
             frame.map(|frame| {
                 frame
                     .map(|frame| frame.map_data(Into::into))
@@ -203,11 +209,11 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
+        self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
+        self.body.size_hint()
     }
 }
 

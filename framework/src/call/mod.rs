@@ -191,11 +191,14 @@ impl ApplicationCall {
     /// If the call was already answered, if no interceptor renders a value of this type (the error names the
     /// type), or if an interceptor of the send pipeline fails.
     pub async fn respond<T: Send + 'static>(&self, value: T) -> Result<()> {
-        if self.is_handled() {
-            return Err(response::already_sent());
-        }
+        let routed = {
+            let state = self.state();
+            if state.committed {
+                return Err(response::already_sent());
+            }
+            state.send_pipeline.clone()
+        };
         let value = ResponseValue::new(value);
-        let routed = self.state().send_pipeline.clone();
         match routed {
             Some(pipeline) => pipeline.execute(self.clone(), value).await?,
             None => self.inner.application.send_pipeline().execute(self.clone(), value).await?,

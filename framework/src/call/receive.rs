@@ -155,6 +155,10 @@ enum Target {
 
 impl Interceptor<ReceiveRequest, ApplicationCall> for ReceiveBuiltin {
     fn intercept(&self, ctx: ReceiveContext) -> Step {
+        self.intercept_ref(&ctx)
+    }
+
+    fn intercept_ref(&self, ctx: &ReceiveContext) -> Step {
         let (target, body) = {
             let mut subject = ctx.subject();
             let target = if subject.is_requested::<Bytes>() {
@@ -176,6 +180,7 @@ impl Interceptor<ReceiveRequest, ApplicationCall> for ReceiveBuiltin {
                 return Step::ready(Err(error));
             }
         }
+        let ctx = ctx.clone();
         Step::boxed(async move {
             let bytes = body.collect().await?;
             let mut subject = ctx.subject();

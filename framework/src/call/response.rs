@@ -149,7 +149,7 @@ impl<'a> ApplicationResponse<'a> {
         }
         if let Some(length) = body.exact_len() {
             if !headers.contains_key(CONTENT_LENGTH) && !bodyless_status(status) {
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+                headers.insert(CONTENT_LENGTH, content_length(length));
             }
         }
         let mut response = http::Response::new(body);
@@ -157,6 +157,24 @@ impl<'a> ApplicationResponse<'a> {
         *response.headers_mut() = headers;
         Some(response)
     }
+}
+
+/// `Content-Length: length` in one allocation of the digits' size (`HeaderValue::from(u64)` makes two: a
+/// buffer of spare capacity, then a shared handle to it).
+fn content_length(length: u64) -> HeaderValue {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = length;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(&digits[start..]))
+        .unwrap_or_else(|_| HeaderValue::from(length))
 }
 
 fn bodyless_status(status: StatusCode) -> bool {
@@ -205,5 +223,17 @@ impl DerefMut for HeadersGuard<'_> {
 impl fmt::Debug for HeadersGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.state.headers, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_length_is_the_decimal_length() {
+        for length in [0, 7, 10, 1234, 99_999, u64::MAX] {
+            assert_eq!(content_length(length), HeaderValue::from(length), "{length}");
+        }
     }
 }

@@ -248,6 +248,10 @@ struct CommitContent;
 
 impl crate::pipeline::Interceptor<ResponseValue, ApplicationCall> for CommitContent {
     fn intercept(&self, ctx: SendContext) -> Step {
+        self.intercept_ref(&ctx)
+    }
+
+    fn intercept_ref(&self, ctx: &SendContext) -> Step {
         let value = std::mem::replace(&mut *ctx.subject(), ResponseValue { repr: Repr::Taken });
         Step::ready(value.into_content().and_then(|content| ctx.context().response().commit(content)))
     }

@@ -5,10 +5,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use futures_util::FutureExt;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::Interceptor;
+use super::{BoxFuture, Interceptor, Step};
 use crate::Result;
 
 /// The pre-built, shared list of interceptors that one execution walks.
@@ -45,12 +45,18 @@ pub struct PipelineContext<S, C> {
     execution: Arc<Execution<S, C>>,
 }
 
+/// The state one execution's interceptors share. It is allocated once per execution; walking the interceptors
+/// takes no further allocation and no atomic read-modify-write for a step that does not wait.
 pub(crate) struct Execution<S, C> {
     context: C,
     subject: Mutex<Option<S>>,
     interceptors: Interceptors<S, C>,
-    /// The index of the next interceptor to start; `interceptors.len()` once finished.
+    /// The index of the next interceptor to start. Only the flow that is running the interceptors moves it
+    /// (the loop, or a `proceed` inside one of them, one at a time), so a plain load and store suffice.
     next: AtomicUsize,
+    /// Set by [`PipelineContext::finish`], from any clone of the context: a separate flag, so that a `finish`
+    /// from another task is never overwritten by the loop's store of `next`.
+    finished: AtomicBool,
 }
 
 impl<S, C> Clone for PipelineContext<S, C> {
@@ -63,6 +69,7 @@ impl<S, C> fmt::Debug for PipelineContext<S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipelineContext")
             .field("next", &self.execution.next.load(Ordering::Relaxed))
+            .field("finished", &self.execution.finished.load(Ordering::Relaxed))
             .field("interceptors", &self.execution.interceptors.len())
             .finish_non_exhaustive()
     }
@@ -81,11 +88,11 @@ where
                 subject: Mutex::new(Some(subject)),
                 interceptors,
                 next: AtomicUsize::new(0),
+                finished: AtomicBool::new(false),
             }),
         };
         ctx.run().await?;
-        let execution = ctx.execution;
-        let subject = match Arc::try_unwrap(execution) {
+        let subject = match Arc::try_unwrap(ctx.execution) {
             Ok(execution) => execution.subject.into_inner().unwrap_or_else(PoisonError::into_inner),
             // An interceptor kept a clone of its context: take the subject out of the shared state.
             Err(execution) => execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take(),
@@ -96,21 +103,43 @@ where
     /// The flat loop: start interceptors one after another until none is left or the execution finished.
     /// A `proceed` call runs this same loop from inside an interceptor.
     async fn run(&self) -> Result<()> {
-        let execution = &*self.execution;
-        loop {
-            let index = execution.next.fetch_add(1, Ordering::AcqRel);
-            let Some(interceptor) = execution.interceptors.get(index) else {
-                execution.next.store(execution.interceptors.len(), Ordering::Release);
-                return Ok(());
-            };
-            // A panic in an interceptor becomes an error here, so earlier interceptors see it come out of their
-            // `proceed` like any other error, and the process goes on.
-            let step = catch_unwind(AssertUnwindSafe(|| interceptor.intercept(self.clone())))
-                .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
-            AssertUnwindSafe(step)
+        while let Some(pending) = self.run_ready()? {
+            // A panic while the step is polled becomes an error at this step, like one in `intercept`.
+            AssertUnwindSafe(pending)
                 .catch_unwind()
                 .await
                 .map_err(|payload| crate::Error::from_panic(payload.as_ref()))??;
+        }
+        Ok(())
+    }
+
+    /// Starts interceptors, without any future, while their steps are ready at once (sync interceptors); returns
+    /// the first step that has to wait, or `None` once no interceptor is left to start.
+    ///
+    /// A ready step costs a call through the interceptor's vtable with the context borrowed: no allocation, no
+    /// atomic read-modify-write, no future.
+    fn run_ready(&self) -> Result<Option<BoxFuture<Result<()>>>> {
+        let execution = &*self.execution;
+        let interceptors = &*execution.interceptors;
+        loop {
+            // Read again at every step: an interceptor may have run the rest itself (`proceed`).
+            let index = execution.next.load(Ordering::Acquire);
+            let Some(interceptor) = interceptors.get(index) else { return Ok(None) };
+            if execution.finished.load(Ordering::Acquire) {
+                execution.next.store(interceptors.len(), Ordering::Release);
+                return Ok(None);
+            }
+            execution.next.store(index + 1, Ordering::Release);
+            // A panic in an interceptor becomes an error here, so earlier interceptors see it come out of their
+            // `proceed` like any other error, and the process goes on. `catch_unwind` costs nothing unless
+            // something panics.
+            let step = catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
+                .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
+            match step {
+                Step::Ready(Some(Err(error))) => return Err(error),
+                Step::Ready(_) => {}
+                Step::Pending(future) => return Ok(Some(future)),
+            }
         }
     }
 
@@ -118,6 +147,9 @@ where
     ///
     /// An error from a later interceptor comes out of this call, where it can be handled. When this returns,
     /// the rest of the pipeline has run; returning from the interceptor continues nothing further.
+    ///
+    /// One execution runs one interceptor at a time: call `proceed` from the interceptor's own flow, not from
+    /// several tasks at once.
     pub async fn proceed(&self) -> Result<()> {
         self.run().await
     }
@@ -131,14 +163,14 @@ where
     /// Stops the execution: interceptors that have not started do not run. Interceptors that are waiting in
     /// [`proceed`](Self::proceed) still resume and finish.
     pub fn finish(&self) {
-        let execution = &*self.execution;
-        execution.next.store(execution.interceptors.len(), Ordering::Release);
+        self.execution.finished.store(true, Ordering::Release);
     }
 
     /// True once [`finish`](Self::finish) was called or every interceptor has started.
     pub fn is_finished(&self) -> bool {
         let execution = &*self.execution;
-        execution.next.load(Ordering::Acquire) >= execution.interceptors.len()
+        execution.finished.load(Ordering::Acquire)
+            || execution.next.load(Ordering::Acquire) >= execution.interceptors.len()
     }
 }
 

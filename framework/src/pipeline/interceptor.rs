@@ -23,6 +23,11 @@ use crate::Result;
 ///
 /// impl Interceptor<u32, ()> for Count {
 ///     fn intercept(&self, ctx: PipelineContext<u32, ()>) -> Step {
+///         self.intercept_ref(&ctx)
+///     }
+///
+///     // It does not keep the context: borrowing it saves a reference count per call.
+///     fn intercept_ref(&self, ctx: &PipelineContext<u32, ()>) -> Step {
 ///         *ctx.subject() += 1;
 ///         Step::ready(Ok(()))
 ///     }
@@ -39,6 +44,15 @@ use crate::Result;
 pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// Runs this interceptor for one execution of the pipeline.
     fn intercept(&self, ctx: PipelineContext<S, C>) -> Step;
+
+    /// Runs this interceptor with the context borrowed; the pipeline calls this one.
+    ///
+    /// The default clones the context (a reference count) for [`intercept`](Self::intercept). An interceptor
+    /// that does not keep the context past its return (one whose step is ready at once, like those made by
+    /// [`sync`]) overrides it to save that count, and makes `intercept` call it.
+    fn intercept_ref(&self, ctx: &PipelineContext<S, C>) -> Step {
+        self.intercept(ctx.clone())
+    }
 }
 
 /// An interceptor made of an async closure; see [`Pipeline::intercept`](super::Pipeline::intercept).
@@ -104,6 +118,10 @@ where
     F: Fn(&PipelineContext<S, C>) -> Result<()> + Send + Sync + 'static,
 {
     fn intercept(&self, ctx: PipelineContext<S, C>) -> Step {
-        Step::ready((self.f)(&ctx))
+        self.intercept_ref(&ctx)
+    }
+
+    fn intercept_ref(&self, ctx: &PipelineContext<S, C>) -> Step {
+        Step::ready((self.f)(ctx))
     }
 }

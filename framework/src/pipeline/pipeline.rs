@@ -308,14 +308,26 @@ where
     /// Registers a closure that never waits at the end of `phase`; it costs no allocation per call (see
     /// [`sync`](super::sync)).
     ///
+    /// # Errors
+    /// If `phase` is not a phase of this pipeline ([`Error::is_unknown_phase`]).
+    pub fn try_intercept_sync<F>(&mut self, phase: &PipelinePhase, interceptor: F) -> Result<()>
+    where
+        F: Fn(&PipelineContext<S, C>) -> Result<()> + Send + Sync + 'static,
+    {
+        self.add_interceptor(phase, super::sync(interceptor))
+    }
+
+    /// Registers a closure that never waits at the end of `phase`; it costs no allocation per call (see
+    /// [`sync`](super::sync)).
+    ///
     /// # Panics
-    /// If `phase` is not a phase of this pipeline; [`add_interceptor`](Self::add_interceptor) with
-    /// [`sync`](super::sync) returns the error instead.
+    /// If `phase` is not a phase of this pipeline; [`try_intercept_sync`](Self::try_intercept_sync) returns the
+    /// error instead.
     pub fn intercept_sync<F>(&mut self, phase: &PipelinePhase, interceptor: F)
     where
         F: Fn(&PipelineContext<S, C>) -> Result<()> + Send + Sync + 'static,
     {
-        if let Err(error) = self.add_interceptor(phase, super::sync(interceptor)) {
+        if let Err(error) = self.try_intercept_sync(phase, interceptor) {
             panic!("{error}");
         }
     }

@@ -316,3 +316,47 @@ fn interceptors_may_await_real_work() {
     });
     assert_eq!(block_on(pipeline.execute((), Vec::new())).unwrap(), [1, 2, 3]);
 }
+
+#[test]
+fn a_panic_in_a_sync_interceptor_comes_out_of_an_earlier_proceed_as_an_error() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        let error = ctx.proceed().await.unwrap_err();
+        assert!(error.is_panic(), "{error:?}");
+        ctx.subject().push(format!("caught: {error}"));
+        Ok(())
+    });
+    pipeline.intercept_sync(&B, |_ctx| panic!("sync bug"));
+    let trail = run(&pipeline).unwrap();
+    assert_eq!(trail.len(), 1);
+    assert!(trail[0].contains("sync bug"), "{trail:?}");
+}
+
+#[test]
+fn finish_from_a_kept_clone_stops_the_rest() {
+    // A sync interceptor keeps a clone of its context; finishing through the clone is seen by the loop.
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept_sync(&A, |ctx| {
+        let kept = ctx.clone();
+        kept.finish();
+        assert!(ctx.is_finished());
+        ctx.subject().push("finisher".into());
+        Ok(())
+    });
+    mark(&mut pipeline, &B, "never");
+    assert_eq!(run(&pipeline).unwrap(), ["finisher"]);
+}
+
+#[test]
+fn every_interceptor_has_started_once_the_execution_returns() {
+    let mut pipeline = Pipeline::<Vec<bool>, ()>::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        let before = ctx.is_finished();
+        ctx.proceed().await?;
+        let after = ctx.is_finished();
+        ctx.subject().extend([before, after]);
+        Ok(())
+    });
+    pipeline.intercept_sync(&B, |_ctx| Ok(()));
+    assert_eq!(block_on(pipeline.execute((), Vec::new())).unwrap(), [false, true]);
+}

@@ -14,6 +14,7 @@ use http::HeaderValue;
 use http::header::{ACCEPT, VARY};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use smallvec::SmallVec;
 
 pub use config::ContentNegotiationConfig;
 pub use converter::{ContentConverter, IncomingTarget, OutgoingValue};
@@ -21,9 +22,8 @@ pub use incoming::IncomingContent;
 pub use json::JsonConverter;
 
 use crate::application::{Plugin, PluginBuilder};
-use crate::call::{ApplicationCall, OutgoingContent, ResponseValue, SendContext};
+use crate::call::{ApplicationCall, ApplicationSendPipeline, OutgoingContent, ResponseValue, SendContext};
 use crate::{Error, Result};
-use config::Registration;
 use converter::Outgoing;
 
 /// Sends and receives values in the media type the client asks for (Ktor's `ContentNegotiation`; axum's and
@@ -173,10 +173,11 @@ impl Plugin for ContentNegotiation {
         config.finish();
         let config = Arc::new(config);
         let respond = Arc::clone(&config);
-        plugin.on_call_respond(move |ctx| {
-            let result = render(&ctx, &respond);
-            async move { result }
-        });
+        // Rendering never waits: a sync interceptor, with no future to box per response.
+        plugin
+            .pipeline_mut()
+            .send_pipeline_mut()
+            .try_intercept_sync(&ApplicationSendPipeline::TRANSFORM, move |ctx| render(ctx, &respond))?;
         let receive = Arc::clone(&config);
         plugin.on_call_receive(move |ctx| incoming::receive(ctx, Arc::clone(&receive)));
         Ok(config)
@@ -188,18 +189,24 @@ fn render(ctx: &SendContext, config: &ContentNegotiationConfig) -> Result<()> {
     let mut subject = ctx.subject();
     let Some(negotiate) = subject.take::<Negotiate>() else { return Ok(()) };
     let headers = ctx.context().request().headers();
-    let accept: Vec<&str> = headers.get_all(ACCEPT).iter().filter_map(|value| value.to_str().ok()).collect();
-    let mut candidates: Vec<(f32, usize, &Registration)> = config
+    let accept = headers.get_all(ACCEPT);
+    // (quality, registration index), best first, ties to the earlier registered; inline for up to four
+    // registered media types, so that negotiating takes no allocation.
+    let mut candidates: SmallVec<[(f32, usize); 4]> = config
         .registrations
         .iter()
         .enumerate()
         .map(|(index, registration)| {
-            (negotiate::quality(accept.iter().copied(), &registration.media), index, registration)
+            let values = accept.iter().filter_map(|value| value.to_str().ok());
+            (negotiate::quality(values, &registration.media), index)
         })
-        .filter(|(quality, _, _)| *quality > 0.0)
+        .filter(|(quality, _)| *quality > 0.0)
         .collect();
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (_, _, registration) in candidates {
+    if candidates.len() > 1 {
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    }
+    for (_, index) in candidates {
+        let registration = &config.registrations[index];
         if let Some(bytes) = registration.converter.serialize(negotiate.value(), &registration.media)? {
             let mut content = OutgoingContent::text_as(bytes, registration.content_type.clone());
             if config.registrations.len() > 1 {
