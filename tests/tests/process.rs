@@ -245,3 +245,37 @@ fn ktor_keys_are_read_as_well() {
     assert_eq!(get(server.port, "/").1, "Hello, world!");
     assert_eq!(server.terminate().code(), Some(0));
 }
+
+#[test]
+fn thread_per_core_serves_on_the_port_and_sigterm_lets_a_call_in_flight_finish() {
+    let dir = workdir(
+        "thread-per-core",
+        "rotor {\n  deployment {\n    host = 127.0.0.1\n    port = 0\n    runtime = thread-per-core\n    workers = 2\n  }\n  \
+         application.modules = [ hello, slow ]\n}\n",
+    );
+    let server = Running::start(command(&dir, &[], None));
+    let port = server.port;
+    for _ in 0..10 {
+        let (status, body) = get(port, "/");
+        assert!(status.contains("200"), "{status}");
+        assert_eq!(body, "Hello, world!");
+    }
+    let call = std::thread::spawn(move || get(port, "/slow?ms=500"));
+    server.wait_for_line("slow call started");
+    let exit = server.terminate();
+    let (status, body) = call.join().unwrap();
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(body, "slept 500 ms");
+    assert_eq!(exit.code(), Some(0), "a graceful stop exits 0");
+}
+
+#[test]
+fn an_unknown_runtime_names_the_key_and_the_choices() {
+    let dir = workdir(
+        "bad-runtime",
+        "rotor.deployment { host = 127.0.0.1, port = 0, runtime = fast }\nrotor.application.modules = [ hello ]\n",
+    );
+    let (code, stderr) = fails(&mut command(&dir, &[], None));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("rotor.deployment.runtime") && stderr.contains("thread-per-core"), "{stderr}");
+}

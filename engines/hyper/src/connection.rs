@@ -1,56 +1,178 @@
-//! One connection: the protocol builder with the limits, the idle watchdog, graceful shutdown and abort.
+//! One connection: which protocol it speaks, hyper's HTTP/1.1 or HTTP/2 connection with the limits, the idle and
+//! header-read watch, graceful shutdown and abort.
+//!
+//! What a connection costs is kept to what hyper itself needs: no timer and no clock read per request, and per
+//! connection one small shared [`ConnectionState`], one `Notified` and a few counters inside the task. Time is
+//! counted in the engine's ticks (a quarter of the shortest timeout): at each tick the engine bumps an epoch and
+//! wakes every connection once, and each one compares what it saw since the last tick.
 
+use std::future::{Future, poll_fn};
 use std::io;
-use std::pin::Pin;
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use rotor::Application;
 use rotor::engine::ProtocolLimits;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Instant;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::service::CallService;
 
-/// What a connection has done: requests served, calls in flight, and when bytes last moved.
-#[derive(Debug)]
-pub(crate) struct Activity {
-    pub(crate) requests: AtomicU64,
-    pub(crate) in_flight: AtomicUsize,
-    opened: Instant,
-    /// Milliseconds after `opened` at which bytes last moved.
-    last: AtomicU64,
+// The state is 0 while running.
+const STOPPING: u8 = 1;
+const ABORTING: u8 = 2;
+
+/// What the engine tells every connection: stop gracefully, abort, or a tick has passed.
+#[derive(Debug, Default)]
+pub(crate) struct Signals {
+    state: AtomicU8,
+    /// Ticks so far.
+    epoch: AtomicU64,
+    /// Bumped before every notification, so a connection sees a change with one load.
+    generation: AtomicU64,
+    notify: Notify,
 }
 
-impl Activity {
-    pub(crate) fn new() -> Self {
-        Activity {
-            requests: AtomicU64::new(0),
-            in_flight: AtomicUsize::new(0),
-            opened: Instant::now(),
-            last: AtomicU64::new(0),
+impl Signals {
+    /// Asks every connection to finish its calls and close (HTTP/1.1 `Connection: close`, HTTP/2 GOAWAY).
+    pub(crate) fn stop(&self) {
+        self.state.fetch_max(STOPPING, Ordering::AcqRel);
+        self.signal();
+    }
+
+    /// Drops every connection.
+    pub(crate) fn abort(&self) {
+        self.state.fetch_max(ABORTING, Ordering::AcqRel);
+        self.signal();
+    }
+
+    /// One tick of the engine's clock.
+    pub(crate) fn tick(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.signal();
+    }
+
+    fn signal(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.notify.notify_waiters();
+    }
+}
+
+/// The timeouts in ticks of the engine's clock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Watch {
+    /// How often the engine ticks.
+    pub(crate) tick: Duration,
+    idle_ticks: Option<u64>,
+    read_ticks: Option<u64>,
+}
+
+impl Watch {
+    /// The watch for `limits`; `None` when neither the idle nor the read timeout is set (no ticks needed).
+    pub(crate) fn new(limits: &ProtocolLimits) -> Option<Watch> {
+        let shortest = match (limits.connection_idle_timeout, limits.request_read_timeout) {
+            (Some(idle), Some(read)) => idle.min(read),
+            (Some(timeout), None) | (None, Some(timeout)) => timeout,
+            (None, None) => return None,
+        };
+        // A quarter of the shortest timeout: a connection is closed between its timeout and a quarter later.
+        let tick = (shortest / 4).max(Duration::from_millis(10));
+        let ticks = |timeout: Duration| timeout.as_nanos().div_ceil(tick.as_nanos()).try_into().unwrap_or(u64::MAX);
+        Some(Watch {
+            tick,
+            idle_ticks: limits.connection_idle_timeout.map(ticks),
+            read_ticks: limits.request_read_timeout.map(ticks),
+        })
+    }
+}
+
+/// What every connection of one connector shares.
+pub(crate) struct Shared {
+    pub(crate) application: Arc<Application>,
+    pub(crate) limits: ProtocolLimits,
+    pub(crate) http1: http1::Builder,
+    pub(crate) http2: http2::Builder<TokioExecutor>,
+    pub(crate) signals: Arc<Signals>,
+    pub(crate) watch: Option<Watch>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        application: Arc<Application>,
+        limits: &ProtocolLimits,
+        signals: Arc<Signals>,
+        #[cfg(feature = "tls")] tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Shared {
+        let (http1, http2) = protocol_builders(limits);
+        Shared {
+            application,
+            limits: limits.clone(),
+            http1,
+            http2,
+            signals,
+            watch: Watch::new(limits),
+            #[cfg(feature = "tls")]
+            tls,
         }
     }
+}
 
-    /// Records that the connection did something now.
-    pub(crate) fn touch(&self) {
-        let elapsed = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last.store(elapsed, Ordering::Relaxed);
+/// One connection as its calls and its watch see it: the addresses, requests served, calls in flight, and
+/// whether bytes moved since the last tick.
+pub(crate) struct ConnectionState {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) remote_addr: SocketAddr,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) requests: AtomicU64,
+    pub(crate) in_flight: AtomicUsize,
+    /// Bytes moved since the last tick.
+    active: AtomicBool,
+    /// HTTP/1: one more than the epoch at which the request head being read began; 0 between requests.
+    head_since: AtomicU64,
+}
+
+impl ConnectionState {
+    /// A call has begun: its head is read, and the connection is busy until it ends.
+    pub(crate) fn call_started(&self) {
+        self.head_since.store(0, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn last_activity(&self) -> Instant {
-        self.opened + Duration::from_millis(self.last.load(Ordering::Relaxed))
+    /// A call has ended.
+    pub(crate) fn call_ended(&self) {
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.active.store(true, Ordering::Relaxed);
+    }
+
+    fn bytes_read(&self, heads: bool) {
+        self.active.store(true, Ordering::Relaxed);
+        if heads
+            && self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_since.load(Ordering::Relaxed) == 0
+            && self.shared.watch.is_some()
+        {
+            let epoch = self.shared.signals.epoch.load(Ordering::Relaxed);
+            self.head_since.store(epoch + 1, Ordering::Relaxed);
+        }
     }
 }
 
-/// Bytes in and out of a connection, recorded in its [`Activity`].
+/// Bytes in and out of a connection, recorded in its [`ConnectionState`]; `heads` for HTTP/1, where a read
+/// between calls begins a request head.
 struct ActivityIo<I> {
     inner: I,
-    activity: Arc<Activity>,
+    state: Arc<ConnectionState>,
+    heads: bool,
 }
 
 impl<I: AsyncRead + Unpin> AsyncRead for ActivityIo<I> {
@@ -58,7 +180,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for ActivityIo<I> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.touch();
+            self.state.bytes_read(self.heads);
         }
         result
     }
@@ -68,7 +190,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for ActivityIo<I> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(result, Poll::Ready(Ok(written)) if written > 0) {
-            self.activity.touch();
+            self.state.active.store(true, Ordering::Relaxed);
         }
         result
     }
@@ -80,7 +202,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for ActivityIo<I> {
     ) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(result, Poll::Ready(Ok(written)) if written > 0) {
-            self.activity.touch();
+            self.state.active.store(true, Ordering::Relaxed);
         }
         result
     }
@@ -98,84 +220,254 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for ActivityIo<I> {
     }
 }
 
-/// The protocol builder for every connection: HTTP/1.1 with keep-alive and pipeline flush, HTTP/2 (prior
+/// The protocol builders for every connection: HTTP/1.1 with keep-alive and pipeline flush, HTTP/2 (prior
 /// knowledge over cleartext, or ALPN over TLS), with the limits applied.
-pub(crate) fn protocol_builder(limits: &ProtocolLimits) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+fn protocol_builders(limits: &ProtocolLimits) -> (http1::Builder, http2::Builder<TokioExecutor>) {
+    let mut http1 = http1::Builder::new();
     // hyper's buffer holds the whole request head; it must be at least 8 KiB. hyper's own header-count and
     // head-size limits sit above Rotor's, so that a request over Rotor's limits reaches the service and gets its
     // 431; one far over them (twice the count, or a head over the buffer) is closed by hyper without an answer.
     // (With pipeline flush on, hyper closes instead of sending its automatic 400/431 for a head it cannot
-    // parse: a clean close, which HTTP allows for a malformed request.)
+    // parse: a clean close, which HTTP allows for a malformed request.) The header read timeout is the
+    // engine's watch, not hyper's timer, which would cost a timer per request and would also close idle
+    // keep-alive connections at the read timeout rather than the idle timeout.
     let head = limits.max_initial_line_length.saturating_add(limits.max_header_size).saturating_add(2048);
-    builder
-        .http1()
-        .timer(TokioTimer::new())
+    http1
         .keep_alive(true)
         .pipeline_flush(true)
-        .header_read_timeout(limits.request_read_timeout)
+        .header_read_timeout(None)
         .max_headers(limits.max_headers.saturating_mul(2).max(100))
         .max_buf_size(head.max(8192));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
-    builder
+    let mut http2 = http2::Builder::new(TokioExecutor::new());
+    http2.timer(TokioTimer::new()).max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+    (http1, http2)
 }
 
-/// Serves one connection until the client closes it, it stays idle too long, the engine shuts down
-/// gracefully (`shutdown`: in-flight calls finish, HTTP/1.1 answers with `Connection: close`, HTTP/2 sends
-/// GOAWAY) or the engine aborts (`abort`: the connection is dropped).
-pub(crate) async fn serve<I>(
-    io: I,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    service: CallService,
+/// The protocol a connection speaks.
+enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// The HTTP/2 connection preface a prior-knowledge client starts with.
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Looks at the first bytes of a cleartext connection, without consuming them, for the HTTP/2 preface. `None`
+/// if the client closed the connection first.
+async fn sniff(stream: &TcpStream) -> io::Result<Option<Protocol>> {
+    let mut start = [0u8; H2_PREFACE.len()];
+    loop {
+        let read = stream.peek(&mut start).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if start[..read] != H2_PREFACE[..read] {
+            return Ok(Some(Protocol::Http1));
+        }
+        if read == H2_PREFACE.len() {
+            return Ok(Some(Protocol::Http2));
+        }
+        // The start of the preface so far (rare: a client that splits it): look again shortly.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Serves one accepted connection until the client closes it, it stays idle too long, its request head takes
+/// too long, the engine shuts down gracefully (in-flight calls finish, HTTP/1.1 answers with
+/// `Connection: close`, HTTP/2 sends GOAWAY) or the engine aborts (the connection is dropped).
+pub(crate) async fn serve(
+    stream: TcpStream,
+    remote_addr: SocketAddr,
+    shared: Arc<Shared>,
     shutdown: CancellationToken,
-    abort: CancellationToken,
-) where
+) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(target: "rotor::engine", %error, "cannot set TCP_NODELAY");
+    }
+    let Ok(local_addr) = stream.local_addr() else { return };
+    #[cfg(feature = "tls")]
+    if shared.tls.is_some() {
+        // Boxed, so that a cleartext connection's task does not carry the size of a TLS session.
+        Box::pin(serve_tls(stream, remote_addr, local_addr, shared, shutdown)).await;
+        return;
+    }
+    // Until the first bytes arrive the connection is idle, or reading its first request head.
+    let first_bytes = shared.limits.request_read_timeout.or(shared.limits.connection_idle_timeout);
+    let protocol = tokio::select! {
+        sniffed = sniff(&stream) => sniffed,
+        () = shutdown.cancelled() => return,
+        () = sleep_or_forever(first_bytes) => {
+            tracing::debug!(target: "rotor::engine", %remote_addr, "no request within the timeout; closing");
+            return;
+        }
+    };
+    drop(shutdown);
+    let state = Arc::new(new_state(shared, remote_addr, local_addr));
+    match protocol {
+        Ok(Some(Protocol::Http1)) => serve_http1(stream, state).await,
+        Ok(Some(Protocol::Http2)) => Box::pin(serve_http2(stream, state)).await,
+        Ok(None) => {}
+        Err(error) => tracing::debug!(target: "rotor::engine", %error, "reading from a connection failed"),
+    }
+}
+
+fn new_state(shared: Arc<Shared>, remote_addr: SocketAddr, local_addr: SocketAddr) -> ConnectionState {
+    ConnectionState {
+        shared,
+        remote_addr,
+        local_addr,
+        requests: AtomicU64::new(0),
+        in_flight: AtomicUsize::new(0),
+        active: AtomicBool::new(true),
+        head_since: AtomicU64::new(0),
+    }
+}
+
+async fn sleep_or_forever(limit: Option<Duration>) {
+    match limit {
+        Some(limit) => tokio::time::sleep(limit).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn serve_http1<I>(io: I, state: Arc<ConnectionState>)
+where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::clone(&service.activity);
-    activity.touch();
-    let idle_timeout = service.limits.connection_idle_timeout;
-    // Without an idle limit the watchdog sleeps for a year at a time.
-    let idle_timeout_or_forever = idle_timeout.unwrap_or(Duration::from_secs(365 * 24 * 3600));
-    let io = ActivityIo { inner: io, activity: Arc::clone(&activity) };
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
+    let io = TokioIo::new(ActivityIo { inner: io, state: Arc::clone(&state), heads: true });
+    let connection = state.shared.http1.serve_connection(io, CallService::new(Arc::clone(&state)));
+    drive(pin!(connection), &state, true).await;
+}
+
+async fn serve_http2<I>(io: I, state: Arc<ConnectionState>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(ActivityIo { inner: io, state: Arc::clone(&state), heads: false });
+    let connection = state.shared.http2.serve_connection(io, CallService::new(Arc::clone(&state)));
+    drive(pin!(connection), &state, false).await;
+}
+
+#[cfg(feature = "tls")]
+async fn serve_tls(
+    stream: TcpStream,
+    remote_addr: SocketAddr,
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
+    let Some(tls) = shared.tls.clone() else { return };
+    // A handshake never waits forever, even with no read timeout configured.
+    let limit = shared.limits.request_read_timeout.unwrap_or(Duration::from_secs(30));
+    let handshake = tokio::time::timeout(limit, tls.accept(stream));
+    let stream = tokio::select! {
+        () = shutdown.cancelled() => return,
+        handshake = handshake => match handshake {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(error)) => {
+                tracing::debug!(target: "rotor::engine", %error, %remote_addr, "TLS handshake failed");
+                return;
+            }
+            Err(_elapsed) => {
+                tracing::debug!(target: "rotor::engine", %remote_addr, "TLS handshake timed out");
+                return;
+            }
+        },
+    };
+    drop(shutdown);
+    // ALPN decides: `h2`, or HTTP/1.1 for `http/1.1` and for clients that offer no ALPN.
+    let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    let state = Arc::new(new_state(shared, remote_addr, local_addr));
+    if http2 { serve_http2(stream, state).await } else { serve_http1(stream, state).await }
+}
+
+/// A hyper connection that can be asked to finish gracefully.
+trait GracefulConnection: Future<Output = Result<(), hyper::Error>> {
+    fn graceful_shutdown(self: Pin<&mut Self>);
+}
+
+impl<I> GracefulConnection for http1::Connection<I, CallService>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        http1::Connection::graceful_shutdown(self);
+    }
+}
+
+impl<I> GracefulConnection for http2::Connection<I, CallService, TokioExecutor>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        http2::Connection::graceful_shutdown(self);
+    }
+}
+
+/// Polls `connection` to its end while watching the engine's signals: one atomic load per poll; the
+/// `Notified` is polled again only after a signal (the connection's task keeps one waker for its life).
+async fn drive<C: GracefulConnection>(mut connection: Pin<&mut C>, state: &ConnectionState, heads: bool) {
+    let signals = &*state.shared.signals;
+    let watch = state.shared.watch;
+    let mut notified = pin!(signals.notify.notified());
+    let mut generation = None;
+    let mut seen_epoch = signals.epoch.load(Ordering::Acquire);
+    let mut quiet = 0u64;
     let mut closing = false;
-    loop {
-        // While a call runs, the connection is not idle: look again a full timeout later.
-        let idle_deadline = if activity.in_flight.load(Ordering::Acquire) > 0 {
-            Instant::now() + idle_timeout_or_forever
-        } else {
-            activity.last_activity() + idle_timeout_or_forever
-        };
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(error) = result {
-                    tracing::debug!(target: "rotor::engine", %error, "connection ended with an error");
+    let ended = poll_fn(|cx| {
+        if generation != Some(signals.generation.load(Ordering::Acquire)) {
+            // (Re-)register for the next signal, then read the state it may have changed. A notification
+            // that arrives between the two is seen by the load; one after it wakes this task.
+            loop {
+                notified.set(signals.notify.notified());
+                let now = signals.generation.load(Ordering::Acquire);
+                if notified.as_mut().poll(cx).is_pending() {
+                    generation = Some(now);
+                    break;
                 }
-                return;
             }
-            () = shutdown.cancelled(), if !closing => {
-                closing = true;
-                connection.as_mut().graceful_shutdown();
-            }
-            () = abort.cancelled() => {
-                tracing::debug!(target: "rotor::engine", "connection aborted at the shutdown timeout");
-                return;
-            }
-            () = tokio::time::sleep_until(idle_deadline), if !closing => {
-                let idle = idle_timeout.is_some()
-                    && activity.in_flight.load(Ordering::Acquire) == 0
-                    && activity.last_activity() + idle_timeout_or_forever <= Instant::now();
-                if idle {
-                    tracing::debug!(target: "rotor::engine", ?idle_timeout, "closing an idle connection");
+            match signals.state.load(Ordering::Acquire) {
+                ABORTING => return Poll::Ready(Err(Ended::Aborted)),
+                STOPPING if !closing => {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }
+                _ => {}
+            }
+            let epoch = signals.epoch.load(Ordering::Acquire);
+            if let Some(watch) = watch.filter(|_| epoch != seen_epoch) {
+                let ticks = epoch.wrapping_sub(seen_epoch);
+                seen_epoch = epoch;
+                let busy = state.active.swap(false, Ordering::Relaxed) || state.in_flight.load(Ordering::Acquire) > 0;
+                quiet = if busy { 0 } else { quiet.saturating_add(ticks) };
+                if watch.idle_ticks.is_some_and(|limit| quiet >= limit) && !closing {
+                    tracing::debug!(target: "rotor::engine", "closing an idle connection");
+                    closing = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+                let head_since = state.head_since.load(Ordering::Relaxed);
+                if heads && head_since != 0 && watch.read_ticks.is_some_and(|limit| epoch + 1 - head_since > limit) {
+                    return Poll::Ready(Err(Ended::HeadTimeout));
+                }
             }
         }
+        connection.as_mut().poll(cx).map(|result| result.map_err(Ended::Error))
+    })
+    .await;
+    match ended {
+        Ok(()) => {}
+        Err(Ended::Aborted) => tracing::debug!(target: "rotor::engine", "connection aborted at the shutdown timeout"),
+        Err(Ended::HeadTimeout) => tracing::debug!(
+            target: "rotor::engine",
+            remote_addr = %state.remote_addr,
+            "a request head was not received within the read timeout; closing"
+        ),
+        Err(Ended::Error(error)) => tracing::debug!(target: "rotor::engine", %error, "connection ended with an error"),
     }
+}
+
+enum Ended {
+    Aborted,
+    HeadTimeout,
+    Error(hyper::Error),
 }

@@ -1,39 +1,75 @@
-//! `HyperEngine`: binds the connectors, accepts connections, and stops gracefully.
+//! `HyperEngine`: binds the connectors, accepts connections, and stops gracefully; with
+//! [`RuntimeMode::ThreadPerCore`], on worker threads of its own.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use hyper_util::rt::TokioExecutor;
-use hyper_util::server::conn::auto;
-use rotor::engine::{ApplicationEngine, ConnectorSettings, EngineSettings, ProtocolLimits, ResolvedConnector};
+use rotor::engine::{ApplicationEngine, ConnectorSettings, EngineSettings, ResolvedConnector, RuntimeMode};
 use rotor::{Application, Error, Result};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::connection::{self, Activity};
-use crate::service::CallService;
+use crate::connection::{self, Shared, Signals};
 
 /// Rotor's HTTP engine on hyper 1.x; made by [`Hyper`](crate::Hyper).
 #[derive(Debug, Default)]
 pub struct HyperEngine {
+    /// Ends the accept loops, and connections that have not begun serving.
     shutdown: CancellationToken,
-    abort: CancellationToken,
+    /// Stop, abort and ticks for the connections that serve.
+    signals: Arc<Signals>,
     connections: TaskTracker,
     acceptors: Vec<JoinHandle<()>>,
+    ticker: Option<JoinHandle<()>>,
+    workers: Vec<Worker>,
 }
 
-/// What every connection of one connector shares.
-struct Shared {
-    application: Arc<Application>,
-    limits: Arc<ProtocolLimits>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    #[cfg(feature = "tls")]
-    tls: Option<tokio_rustls::TlsAcceptor>,
+/// A thread of a thread-per-core engine: a single-threaded runtime that runs until told to exit.
+#[derive(Debug)]
+struct Worker {
+    handle: Handle,
+    exit: oneshot::Sender<()>,
+    exited: oneshot::Receiver<()>,
+}
+
+impl Worker {
+    fn spawn(index: usize) -> io::Result<Worker> {
+        let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
+        let (exit, exit_requested) = oneshot::channel::<()>();
+        let (exited_sender, exited) = oneshot::channel::<()>();
+        std::thread::Builder::new().name(format!("rotor-worker-{index}")).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    let _ = handle_sender.send(Err(error));
+                    return;
+                }
+            };
+            let _ = handle_sender.send(Ok(runtime.handle().clone()));
+            // Runs the accept loop and the connections until the engine has stopped (or is dropped).
+            runtime.block_on(async move {
+                let _ = exit_requested.await;
+            });
+            drop(runtime);
+            let _ = exited_sender.send(());
+        })?;
+        let handle = handle_receiver
+            .recv()
+            .map_err(|_| io::Error::other("the worker thread ended before its runtime started"))??;
+        Ok(Worker { handle, exit, exited })
+    }
+
+    async fn exit(self) {
+        let _ = self.exit.send(());
+        let _ = self.exited.await;
+    }
 }
 
 impl HyperEngine {
@@ -61,6 +97,12 @@ impl ApplicationEngine for HyperEngine {
             for acceptor in self.acceptors.drain(..) {
                 let _ = acceptor.await;
             }
+            if let Some(ticker) = self.ticker.take() {
+                ticker.abort();
+            }
+            for worker in self.workers.drain(..) {
+                worker.exit().await;
+            }
         }
         started
     }
@@ -76,31 +118,58 @@ impl HyperEngine {
         application: Arc<Application>,
         settings: &EngineSettings,
     ) -> Result<Vec<ResolvedConnector>> {
-        let limits = Arc::new(settings.limits.clone());
-        let builder = Arc::new(connection::protocol_builder(&limits));
+        if settings.runtime == RuntimeMode::ThreadPerCore {
+            let count = settings
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+            for index in 0..count {
+                let worker = Worker::spawn(index)
+                    .map_err(|error| Error::internal(format!("cannot start worker thread {index}: {error}")))?;
+                self.workers.push(worker);
+            }
+        }
         let mut bound = Vec::with_capacity(settings.connectors.len());
         for connector in &settings.connectors {
-            let shared = Shared {
-                application: Arc::clone(&application),
-                limits: Arc::clone(&limits),
-                builder: Arc::clone(&builder),
-                #[cfg(feature = "tls")]
-                tls: connector.tls.as_ref().map(crate::tls::acceptor).transpose()?,
-            };
             #[cfg(not(feature = "tls"))]
             if connector.tls.is_some() {
                 return Err(Error::config(
                     "an HTTPS connector is configured, but rotor-hyper was built without its `tls` feature",
                 ));
             }
-            let listener = bind(connector).await?;
-            let local_addr = listener.local_addr().map_err(|error| bind_error(connector, &error))?;
+            let shared = Arc::new(Shared::new(
+                Arc::clone(&application),
+                &settings.limits,
+                Arc::clone(&self.signals),
+                #[cfg(feature = "tls")]
+                connector.tls.as_ref().map(crate::tls::acceptor).transpose()?,
+            ));
+            let local_addr = if self.workers.is_empty() {
+                let listener = bind(connector).await?;
+                let local_addr = listener.local_addr().map_err(|error| bind_error(connector, &error))?;
+                self.acceptors.push(tokio::spawn(self.accept_loop(listener, shared)));
+                local_addr
+            } else {
+                let listeners = bind_per_worker(connector, &self.workers).await?;
+                let local_addr = listeners[0].local_addr().map_err(|error| bind_error(connector, &error))?;
+                for (worker, listener) in self.workers.iter().zip(listeners) {
+                    self.acceptors.push(worker.handle.spawn(self.accept_loop(listener, Arc::clone(&shared))));
+                }
+                local_addr
+            };
             bound.push(ResolvedConnector::new(connector.host.clone(), local_addr, connector.tls.is_some()));
-            let accept =
-                accept_loop(listener, shared, self.shutdown.clone(), self.abort.clone(), self.connections.clone());
-            self.acceptors.push(tokio::spawn(accept));
+        }
+        if let Some(watch) = connection::Watch::new(&settings.limits) {
+            let ticker = tick(Arc::downgrade(&self.signals), watch.tick);
+            self.ticker = Some(match self.workers.first() {
+                Some(worker) => worker.handle.spawn(ticker),
+                None => tokio::spawn(ticker),
+            });
         }
         Ok(bound)
+    }
+
+    fn accept_loop(&self, listener: TcpListener, shared: Arc<Shared>) -> impl Future<Output = ()> + Send + 'static {
+        accept_loop(listener, shared, self.shutdown.clone(), self.connections.clone())
     }
 
     async fn stop_gracefully(&mut self, grace: Duration, timeout: Duration) {
@@ -110,34 +179,100 @@ impl HyperEngine {
             // The accept loops end as soon as they see the shutdown; their listeners close with them.
             let _ = acceptor.await;
         }
+        self.signals.stop();
         self.connections.close();
         let grace_deadline = started + grace;
         let hard_deadline = started + timeout.max(grace);
-        if tokio::time::timeout_at(grace_deadline, self.connections.wait()).await.is_ok() {
-            return;
+        if tokio::time::timeout_at(grace_deadline, self.connections.wait()).await.is_err() {
+            tracing::warn!(
+                target: "rotor::engine",
+                connections = self.connections.len(),
+                "calls still running after the grace period of {:.1} s; they are cut off {:.1} s after the stop \
+                 began",
+                grace.as_secs_f64(),
+                timeout.as_secs_f64()
+            );
+            if tokio::time::timeout_at(hard_deadline, self.connections.wait()).await.is_err() {
+                tracing::warn!(
+                    target: "rotor::engine",
+                    connections = self.connections.len(),
+                    "shutdown timeout reached; aborting the remaining connections"
+                );
+                self.signals.abort();
+                self.connections.wait().await;
+            }
         }
-        tracing::warn!(
-            target: "rotor::engine",
-            connections = self.connections.len(),
-            "calls still running after the grace period of {:.1} s; they are cut off {:.1} s after the stop began",
-            grace.as_secs_f64(),
-            timeout.as_secs_f64()
-        );
-        if tokio::time::timeout_at(hard_deadline, self.connections.wait()).await.is_ok() {
-            return;
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
         }
-        tracing::warn!(
-            target: "rotor::engine",
-            connections = self.connections.len(),
-            "shutdown timeout reached; aborting the remaining connections"
-        );
-        self.abort.cancel();
-        self.connections.wait().await;
+        for worker in self.workers.drain(..) {
+            worker.exit().await;
+        }
+    }
+}
+
+/// Ticks the engine's clock until the engine is gone.
+async fn tick(signals: Weak<Signals>, every: Duration) {
+    let mut interval = tokio::time::interval_at(Instant::now() + every, every);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(signals) = signals.upgrade() else { return };
+        signals.tick();
     }
 }
 
 async fn bind(connector: &ConnectorSettings) -> Result<TcpListener> {
     TcpListener::bind((connector.host.as_str(), connector.port)).await.map_err(|error| bind_error(connector, &error))
+}
+
+/// One listener per worker on the same address: `SO_REUSEPORT` sockets on Unix (the kernel spreads new
+/// connections over them), elsewhere one socket shared by the workers. Each is registered with its worker's
+/// runtime.
+async fn bind_per_worker(connector: &ConnectorSettings, workers: &[Worker]) -> Result<Vec<TcpListener>> {
+    let addresses = tokio::net::lookup_host((connector.host.as_str(), connector.port))
+        .await
+        .map_err(|error| bind_error(connector, &error))?;
+    let mut last_error = io::Error::new(io::ErrorKind::AddrNotAvailable, "the host resolves to no address");
+    for address in addresses {
+        match listen_per_worker(address, workers) {
+            Ok(listeners) => return Ok(listeners),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(bind_error(connector, &last_error))
+}
+
+#[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))))]
+fn listen_per_worker(address: SocketAddr, workers: &[Worker]) -> io::Result<Vec<TcpListener>> {
+    let mut address = address;
+    let mut listeners = Vec::with_capacity(workers.len());
+    for worker in workers {
+        let _runtime = worker.handle.enter();
+        let socket =
+            if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(true)?;
+        socket.bind(address)?;
+        let listener = socket.listen(1024)?;
+        // With port 0, the first socket's port for the others.
+        address = listener.local_addr()?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin")))))]
+fn listen_per_worker(address: SocketAddr, workers: &[Worker]) -> io::Result<Vec<TcpListener>> {
+    let listener = std::net::TcpListener::bind(address)?;
+    listener.set_nonblocking(true)?;
+    workers
+        .iter()
+        .map(|worker| {
+            let _runtime = worker.handle.enter();
+            TcpListener::from_std(listener.try_clone()?)
+        })
+        .collect()
 }
 
 fn bind_error(connector: &ConnectorSettings, error: &io::Error) -> Error {
@@ -165,22 +300,20 @@ fn bind_error(connector: &ConnectorSettings, error: &io::Error) -> Error {
 
 async fn accept_loop(
     listener: TcpListener,
-    shared: Shared,
+    shared: Arc<Shared>,
     shutdown: CancellationToken,
-    abort: CancellationToken,
     connections: TaskTracker,
 ) {
-    let shared = Arc::new(shared);
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
     loop {
         let accepted = tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = &mut cancelled => return,
             accepted = listener.accept() => accepted,
         };
         match accepted {
             Ok((stream, remote_addr)) => {
-                let shared = Arc::clone(&shared);
-                let (shutdown, abort) = (shutdown.clone(), abort.clone());
-                connections.spawn(connection_task(stream, remote_addr, shared, shutdown, abort));
+                connections.spawn(serve(stream, remote_addr, Arc::clone(&shared), shutdown.clone()));
             }
             Err(error) if is_per_connection(&error) => {
                 tracing::debug!(target: "rotor::engine", %error, "a connection failed while being accepted");
@@ -194,54 +327,18 @@ async fn accept_loop(
     }
 }
 
+fn serve(
+    stream: TcpStream,
+    remote_addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) -> impl Future<Output = ()> + Send + 'static {
+    connection::serve(stream, remote_addr, shared, shutdown)
+}
+
 fn is_per_connection(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
     )
-}
-
-async fn connection_task(
-    stream: TcpStream,
-    remote_addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: CancellationToken,
-    abort: CancellationToken,
-) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(target: "rotor::engine", %error, "cannot set TCP_NODELAY");
-    }
-    let Ok(local_addr) = stream.local_addr() else { return };
-    let service = CallService {
-        application: Arc::clone(&shared.application),
-        limits: Arc::clone(&shared.limits),
-        remote_addr,
-        local_addr,
-        activity: Arc::new(Activity::new()),
-    };
-    let builder = Arc::clone(&shared.builder);
-    #[cfg(feature = "tls")]
-    if let Some(tls) = &shared.tls {
-        // A handshake never waits forever, even with no read timeout configured.
-        let limit = shared.limits.request_read_timeout.unwrap_or(Duration::from_secs(30));
-        let handshake = tokio::time::timeout(limit, tls.accept(stream));
-        let stream = tokio::select! {
-            () = abort.cancelled() => return,
-            () = shutdown.cancelled() => return,
-            handshake = handshake => match handshake {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(error)) => {
-                    tracing::debug!(target: "rotor::engine", %error, %remote_addr, "TLS handshake failed");
-                    return;
-                }
-                Err(_elapsed) => {
-                    tracing::debug!(target: "rotor::engine", %remote_addr, "TLS handshake timed out");
-                    return;
-                }
-            },
-        };
-        connection::serve(stream, builder, service, shutdown, abort).await;
-        return;
-    }
-    connection::serve(stream, builder, service, shutdown, abort).await;
 }

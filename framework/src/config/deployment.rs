@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::{ApplicationConfig, ConfigValue};
+use crate::engine::RuntimeMode;
 use crate::environment::EngineConnector;
 use crate::{Error, Result};
 
@@ -20,6 +21,7 @@ const SHUTDOWN_TIMEOUT: &str = "rotor.deployment.shutdownTimeout";
 const MODULES: &str = "rotor.application.modules";
 const DEVELOPMENT: &str = "rotor.development";
 const WORKERS: &str = "rotor.deployment.workers";
+const RUNTIME: &str = "rotor.deployment.runtime";
 const MAX_INITIAL_LINE_LENGTH: &str = "rotor.deployment.maxInitialLineLength";
 const MAX_HEADER_SIZE: &str = "rotor.deployment.maxHeaderSize";
 const MAX_HEADERS: &str = "rotor.deployment.maxHeaders";
@@ -47,7 +49,8 @@ pub const PORT_ENV: &str = "PORT";
 /// | `shutdown_timeout` | `rotor.deployment.shutdownTimeout` | 5000 ms (Ktor's default); not below the grace period |
 /// | `modules` | `rotor.application.modules` | none; a list of module names (a single name is accepted) |
 /// | `development` | `rotor.development` | `false` |
-/// | `workers` | `rotor.deployment.workers` | none: the engine decides (usually one per core) |
+/// | `workers` | `rotor.deployment.workers` | none: one thread per core |
+/// | `runtime` | `rotor.deployment.runtime` | `multi-thread`; or `thread-per-core` (see [`RuntimeMode`]) |
 /// | `max_initial_line_length` | `rotor.deployment.maxInitialLineLength` | 4096 bytes (Ktor's); a size |
 /// | `max_header_size` | `rotor.deployment.maxHeaderSize` | 8192 bytes (Ktor's), all header lines together; a size |
 /// | `max_headers` | `rotor.deployment.maxHeaders` | 100 |
@@ -110,6 +113,8 @@ pub struct DeploymentConfig {
     pub development: bool,
     /// The number of worker threads, if configured.
     pub workers: Option<usize>,
+    /// How connections are spread over the worker threads.
+    pub runtime: RuntimeMode,
     /// The longest request line accepted, in bytes.
     pub max_initial_line_length: usize,
     /// The largest header section accepted, in bytes.
@@ -235,6 +240,16 @@ impl DeploymentConfig {
         };
         let development = config.boolean(DEVELOPMENT)?.unwrap_or(defaults.development);
         let workers = positive::<usize>(config, WORKERS)?;
+        let runtime = match config.get::<String>(RUNTIME)? {
+            None => defaults.runtime,
+            Some(value) => value.parse::<RuntimeMode>().map_err(|_| {
+                Error::config(format!(
+                    "config key `{}` has value {value:?}, which is not a runtime: expected multi-thread or \
+                     thread-per-core",
+                    found(config, RUNTIME)
+                ))
+            })?,
+        };
         let max_initial_line_length =
             byte_limit(config, MAX_INITIAL_LINE_LENGTH)?.unwrap_or(defaults.max_initial_line_length);
         let max_header_size = byte_limit(config, MAX_HEADER_SIZE)?.unwrap_or(defaults.max_header_size);
@@ -256,6 +271,7 @@ impl DeploymentConfig {
             modules,
             development,
             workers,
+            runtime,
             max_initial_line_length,
             max_header_size,
             max_headers,
@@ -290,6 +306,7 @@ impl Default for DeploymentConfig {
             modules: Vec::new(),
             development: false,
             workers: None,
+            runtime: RuntimeMode::MultiThread,
             max_initial_line_length: Self::DEFAULT_MAX_INITIAL_LINE_LENGTH,
             max_header_size: Self::DEFAULT_MAX_HEADER_SIZE,
             max_headers: Self::DEFAULT_MAX_HEADERS,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{ApplicationEngineFactory, EmbeddedServer};
+use super::{ApplicationEngineFactory, EmbeddedServer, RuntimeMode};
 use crate::application::ApplicationModule;
 use crate::config::{ApplicationConfig, CommandLine, DeploymentConfig};
 use crate::{Error, Result};
@@ -129,15 +129,22 @@ impl<F: ApplicationEngineFactory> EngineMain<F> {
     }
 
     /// A complete `main`: logs to stdout (filtered by `RUST_LOG`, `info` by default), builds a runtime
-    /// (`rotor.deployment.workers` threads, or one per core), runs the server, and on an error prints one line
-    /// to stderr and returns exit code 1. A graceful stop returns 0.
+    /// (`rotor.deployment.workers` threads, or one per core; with `rotor.deployment.runtime = thread-per-core`, a
+    /// single-threaded runtime for the server's lifecycle, as the engine runs its own worker threads), runs the
+    /// server, and on an error prints one line to stderr and returns exit code 1. A graceful stop returns 0.
     pub fn main(self) -> ExitCode {
         super::logging::init();
-        let workers = workers_from_config();
-        let mut runtime = tokio::runtime::Builder::new_multi_thread();
-        if let Some(workers) = workers {
-            runtime.worker_threads(workers);
-        }
+        let (workers, mode) = runtime_from_config();
+        let mut runtime = match mode {
+            RuntimeMode::ThreadPerCore => tokio::runtime::Builder::new_current_thread(),
+            _ => {
+                let mut runtime = tokio::runtime::Builder::new_multi_thread();
+                if let Some(workers) = workers {
+                    runtime.worker_threads(workers);
+                }
+                runtime
+            }
+        };
         let result = match runtime.enable_all().build() {
             Ok(runtime) => runtime.block_on(self.run()),
             Err(error) => Err(Error::internal(format!("cannot start the async runtime: {error}"))),
@@ -152,11 +159,13 @@ impl<F: ApplicationEngineFactory> EngineMain<F> {
     }
 }
 
-/// `rotor.deployment.workers`, read before the runtime exists; errors are reported later by `run`.
-fn workers_from_config() -> Option<usize> {
-    let command_line = CommandLine::from_env().ok()?;
-    let config = command_line.load().ok()?;
-    DeploymentConfig::from_config(&config, &|name| std::env::var(name).ok()).ok()?.workers
+/// `rotor.deployment.workers` and `runtime`, read before the runtime exists; errors are reported later by `run`.
+fn runtime_from_config() -> (Option<usize>, RuntimeMode) {
+    let deployment = CommandLine::from_env()
+        .ok()
+        .and_then(|command_line| command_line.load().ok())
+        .and_then(|config| DeploymentConfig::from_config(&config, &|name| std::env::var(name).ok()).ok());
+    deployment.map_or((None, RuntimeMode::default()), |deployment| (deployment.workers, deployment.runtime))
 }
 
 fn names(names: &[&str]) -> String {

@@ -19,7 +19,7 @@ pub use connector::ResolvedConnector;
 pub use embedded::{EmbeddedServer, StopHandle, embedded_server};
 pub use engine_main::EngineMain;
 pub use server_config::ServerConfig;
-pub use settings::{ConnectorSettings, EngineSettings, ProtocolLimits, TlsFiles};
+pub use settings::{ConnectorSettings, EngineSettings, ProtocolLimits, RuntimeMode, TlsFiles};
 
 use crate::{Application, Result};
 

@@ -41,7 +41,9 @@ pub struct ProtocolLimits {
     /// How long reading a request's headers, and then its body, may take (the connection is closed for
     /// headers; a body answers 408); `None` for no limit.
     pub request_read_timeout: Option<Duration>,
-    /// How long a keep-alive connection may stay idle between requests; `None` for no limit.
+    /// How long a keep-alive connection may stay idle between requests; `None` for no limit. An engine may count
+    /// time coarsely: `rotor-hyper` closes an idle connection between this timeout and a quarter of the shortest
+    /// timeout later.
     pub connection_idle_timeout: Option<Duration>,
     /// How many requests one connection may carry (the last answer says `Connection: close`); `None` for no
     /// limit.
@@ -69,6 +71,59 @@ impl Default for ProtocolLimits {
     }
 }
 
+/// How an engine spreads its connections over threads (`rotor.deployment.runtime`).
+///
+/// ```
+/// use rotor::engine::RuntimeMode;
+///
+/// assert_eq!("thread-per-core".parse::<RuntimeMode>().unwrap(), RuntimeMode::ThreadPerCore);
+/// assert_eq!(RuntimeMode::default(), RuntimeMode::MultiThread);
+/// assert_eq!(RuntimeMode::ThreadPerCore.to_string(), "thread-per-core");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeMode {
+    /// `multi-thread`, the default: connections run on the tokio runtime the server was started on; `EngineMain`
+    /// makes it a work-stealing multi-thread runtime with `rotor.deployment.workers` threads (one per core by
+    /// default).
+    #[default]
+    MultiThread,
+    /// `thread-per-core`: the engine runs `rotor.deployment.workers` threads (one per core by default), each a
+    /// single-threaded runtime with its own listening socket on the same port (`SO_REUSEPORT`; the kernel
+    /// spreads new connections over them); a connection and its calls stay on the thread that accepted it. No
+    /// work stealing and no wakeups across threads: faster for many short calls, but one slow call holds up the
+    /// other connections of its thread. A task spawned by a handler runs on that handler's thread.
+    ThreadPerCore,
+}
+
+impl RuntimeMode {
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeMode::MultiThread => "multi-thread",
+            RuntimeMode::ThreadPerCore => "thread-per-core",
+        }
+    }
+}
+
+impl std::fmt::Display for RuntimeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RuntimeMode {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value.trim() {
+            "multi-thread" => Ok(RuntimeMode::MultiThread),
+            "thread-per-core" => Ok(RuntimeMode::ThreadPerCore),
+            other => Err(format!("{other:?} is not a runtime: expected multi-thread or thread-per-core")),
+        }
+    }
+}
+
 /// Everything an engine is started with.
 ///
 /// ```
@@ -88,6 +143,10 @@ pub struct EngineSettings {
     pub shutdown_grace_period: Duration,
     /// When what is still running is cut off, counted from the start of the stop (`shutdownTimeout`, 5 s).
     pub shutdown_timeout: Duration,
+    /// How connections are spread over threads (`runtime`, multi-thread).
+    pub runtime: RuntimeMode,
+    /// The number of threads of a [`RuntimeMode::ThreadPerCore`] engine (`workers`; `None`: one per core).
+    pub workers: Option<usize>,
 }
 
 impl EngineSettings {
@@ -100,6 +159,8 @@ impl EngineSettings {
             limits: ProtocolLimits::from_deployment(&defaults),
             shutdown_grace_period: defaults.shutdown_grace_period,
             shutdown_timeout: defaults.shutdown_timeout,
+            runtime: defaults.runtime,
+            workers: defaults.workers,
         }
     }
 
@@ -119,6 +180,8 @@ impl EngineSettings {
             limits: ProtocolLimits::from_deployment(deployment),
             shutdown_grace_period: deployment.shutdown_grace_period,
             shutdown_timeout: deployment.shutdown_timeout,
+            runtime: deployment.runtime,
+            workers: deployment.workers,
         }
     }
 }

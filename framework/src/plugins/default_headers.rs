@@ -21,8 +21,10 @@
 //! # }
 //! ```
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -36,8 +38,8 @@ use crate::{Error, Result};
 /// The `Server` header DefaultHeaders sends unless configured otherwise.
 pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
 
-/// The plugin (Ktor's `DefaultHeaders`): adds `Date` (formatted at most once a second and shared between the
-/// calls of that second), `Server` (`Rotor/<version>` by default) and configured headers to every response.
+/// The plugin (Ktor's `DefaultHeaders`): adds `Date` (formatted at most once a second per thread and shared
+/// between the calls of that second), `Server` (`Rotor/<version>` by default) and configured headers to every response.
 ///
 /// A header already on the response, set by the handler or by a plugin (on the response or on the
 /// [`OutgoingContent`](crate::call::OutgoingContent)), is never overridden. The headers are added in the send
@@ -194,26 +196,36 @@ fn header_value(name: &str, value: String) -> Result<HeaderValue> {
         .map_err(|error| Error::config(format!("DefaultHeaders: invalid value for header `{name}`: {error}")))
 }
 
-/// `Date` formatted once per second: the second it is for, and the value, shared by every call of that second.
+/// `Date` formatted at most once per second on each thread: no lock and no counter shared between threads, and
+/// each call takes a clone of the cached value (a reference count on a buffer of its thread).
 struct DateCache {
+    /// Which cache a thread's cached value belongs to (each has its own clock).
+    id: u64,
     clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
-    cached: Mutex<(u64, HeaderValue)>,
+}
+
+static NEXT_DATE_CACHE: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's `Date`: the cache it belongs to, the second it is for, and the value.
+    static CACHED_DATE: RefCell<(u64, u64, HeaderValue)> = const { RefCell::new((0, 0, HeaderValue::from_static(""))) };
 }
 
 impl DateCache {
     fn new(clock: Arc<dyn Fn() -> SystemTime + Send + Sync>) -> Self {
-        // Second 0 is never "now" for a real clock; a clock at the epoch still gets a correct value.
-        DateCache { clock, cached: Mutex::new((0, format_date(UNIX_EPOCH))) }
+        DateCache { id: NEXT_DATE_CACHE.fetch_add(1, Ordering::Relaxed), clock }
     }
 
     fn get(&self) -> HeaderValue {
         let now = (self.clock)();
         let second = now.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
-        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        if cached.0 != second {
-            *cached = (second, format_date(now));
-        }
-        cached.1.clone()
+        CACHED_DATE.with(|cached| {
+            let mut cached = cached.borrow_mut();
+            if cached.0 != self.id || cached.1 != second {
+                *cached = (self.id, second, format_date(now));
+            }
+            cached.2.clone()
+        })
     }
 }
 
@@ -225,7 +237,6 @@ fn format_date(time: SystemTime) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::Duration;
 
     use super::*;

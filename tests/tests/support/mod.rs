@@ -28,10 +28,18 @@ impl TestServer {
 
 /// Starts `module` on the hyper engine with `limits`.
 pub async fn start_with(module: impl FnOnce(&mut Application), limits: ProtocolLimits) -> TestServer {
+    start_configured(module, |settings| settings.limits = limits).await
+}
+
+/// Starts `module` on the hyper engine with the default settings changed by `configure`.
+pub async fn start_configured(
+    module: impl FnOnce(&mut Application),
+    configure: impl FnOnce(&mut EngineSettings),
+) -> TestServer {
     let mut application = Application::new(ApplicationEnvironment::default());
     module(&mut application);
     let mut settings = EngineSettings::new(vec![ConnectorSettings { host: "127.0.0.1".into(), port: 0, tls: None }]);
-    settings.limits = limits;
+    configure(&mut settings);
     let mut engine = Hyper.create();
     let connectors = engine.start(Arc::new(application), &settings).await.expect("the server starts");
     TestServer { engine, addr: connectors[0].local_addr() }
