@@ -141,6 +141,25 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn an_idle_keep_alive_connection_waits_for_the_idle_timeout_not_the_read_timeout() {
+    // hyper's header-read timer used to run between keep-alive requests, closing idle connections at the
+    // (shorter) request read timeout.
+    let limits = ProtocolLimits {
+        request_read_timeout: Some(Duration::from_millis(300)),
+        connection_idle_timeout: Some(Duration::from_millis(1500)),
+        ..limits()
+    };
+    let server = start_with(upload_module, limits).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(connection.read_response().await.unwrap().status, 200);
+    let idle_since = tokio::time::Instant::now();
+    assert!(connection.is_closed_by_server().await, "the idle connection is closed");
+    let waited = idle_since.elapsed();
+    assert!(waited >= Duration::from_millis(1400), "closed before the idle timeout: {waited:?}");
+}
+
+#[tokio::test]
 async fn the_last_request_allowed_on_a_connection_is_answered_with_connection_close() {
     let server = start_with(upload_module, limits()).await;
     let mut connection = RawConnection::open(server.addr).await;
