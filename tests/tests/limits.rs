@@ -128,15 +128,20 @@ async fn a_body_trickled_slower_than_the_read_timeout_answers_408() {
     still_serves(server.addr).await;
 }
 
-#[tokio::test]
-async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let server = start_with(upload_module, limits()).await;
+/// How long a keep-alive connection stays open after answering one request, with `limits`.
+async fn idle_time_before_close(limits: ProtocolLimits) -> Duration {
+    let server = start_with(upload_module, limits).await;
     let mut connection = RawConnection::open(server.addr).await;
     connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
     assert_eq!(connection.read_response().await.unwrap().status, 200);
     let idle_since = tokio::time::Instant::now();
     assert!(connection.is_closed_by_server().await, "the idle connection is closed");
-    let waited = idle_since.elapsed();
+    idle_since.elapsed()
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let waited = idle_time_before_close(limits()).await;
     assert!(waited >= Duration::from_millis(900), "not before the idle timeout: {waited:?}");
 }
 
@@ -149,13 +154,7 @@ async fn an_idle_keep_alive_connection_waits_for_the_idle_timeout_not_the_read_t
         connection_idle_timeout: Some(Duration::from_millis(1500)),
         ..limits()
     };
-    let server = start_with(upload_module, limits).await;
-    let mut connection = RawConnection::open(server.addr).await;
-    connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
-    assert_eq!(connection.read_response().await.unwrap().status, 200);
-    let idle_since = tokio::time::Instant::now();
-    assert!(connection.is_closed_by_server().await, "the idle connection is closed");
-    let waited = idle_since.elapsed();
+    let waited = idle_time_before_close(limits).await;
     assert!(waited >= Duration::from_millis(1400), "closed before the idle timeout: {waited:?}");
 }
 
