@@ -54,11 +54,10 @@ pub(crate) struct CompiledTree {
     constant_paths: HashMap<Box<str>, ConstantPath, rustc_hash::FxBuildHasher>,
 }
 
-/// A route reached from the root through constants only: the positions of the routes on the way, and its
-/// method routes with handlers.
+/// A route reached from the root through constants only: its node, and its method routes with handlers.
 #[derive(Debug)]
 struct ConstantPath {
-    positions: Box<[u32]>,
+    node: u32,
     methods: Box<[MethodRoute]>,
 }
 
@@ -67,8 +66,15 @@ struct ConstantPath {
 struct Node {
     /// The route's position among its parent's children (unused for the root).
     position: u32,
+    /// The parent's node (the root is its own parent).
+    parent: u32,
+    /// A trailing-slash child with only method routes below it: never reached by the search (see the
+    /// [module documentation](self)), only through the constant path `/`.
+    slash: Option<u32>,
     /// Which kinds of children the node has, a bit per [`Stage`] (`1 << Stage::Wildcard as u8`…).
     kinds: u8,
+    /// The constant children are few and none holds `/` or `%`: they are matched in place.
+    constants_in_place: bool,
     /// The search gives up here (see the [module documentation](self)).
     opaque: bool,
     constants: Constants,
@@ -100,6 +106,22 @@ enum Constants {
 }
 
 impl Constants {
+    /// The child whose constant is the segment at or after byte `offset` of `path` (empty segments skipped),
+    /// and the offset after it, compared in place; only for [`Constants::Few`] whose keys hold no `/` or `%`
+    /// (so a match is a whole segment that needs no decoding).
+    #[inline]
+    fn match_in_place(&self, path: &str, offset: usize) -> Option<(usize, usize)> {
+        let Constants::Few(entries) = self else { return None };
+        let bytes = path.as_bytes();
+        let start = offset + bytes.get(offset..)?.iter().position(|&byte| byte != b'/')?;
+        let rest = &bytes[start..];
+        entries.iter().find_map(|(key, child)| {
+            let key = key.as_bytes();
+            let whole = rest.starts_with(key) && matches!(rest.get(key.len()), None | Some(b'/'));
+            whole.then_some((*child, start + key.len()))
+        })
+    }
+
     #[inline]
     fn find(&self, segment: &str) -> Option<usize> {
         match self {
@@ -201,38 +223,65 @@ impl CompiledTree {
             nodes: Vec::new(),
             constant_paths: HashMap::default(),
         };
-        tree.add(root, 0);
+        tree.add(root, 0, 0);
         let mut prefix = String::new();
         for segment in &tree.root_segments {
             prefix.push('/');
             prefix.push_str(segment);
         }
         let mut constant_paths = HashMap::default();
-        tree.collect_constant_paths(0, &mut prefix, &mut Vec::new(), &mut constant_paths);
-        if let Some(entry) = root_slash(root, &tree.nodes[0]).filter(|_| tree.root_segments.is_empty()) {
+        tree.collect_constant_paths(0, &mut prefix, &mut constant_paths);
+        if let Some(entry) = tree.root_slash().filter(|_| tree.root_segments.is_empty()) {
             constant_paths.insert("/".into(), entry);
         }
         tree.constant_paths = constant_paths;
         Some(tree)
     }
 
-    /// Adds the routes below node `id` (at `path`, through the routes at `positions`) that are reached through
+    /// For the request path `/`: the trailing-slash child of the root (`get("/")`), the walk's answer for
+    /// every method route with handlers below it. With no segment, constants and parameters fail, a tailcard
+    /// matches with a missing optional's quality, and a method route on the root itself loses to the longer
+    /// path through the trailing slash; handlers on the root or on the trailing-slash route make them opaque.
+    fn root_slash(&self) -> Option<ConstantPath> {
+        let root = &self.nodes[0];
+        let slash = root.slash?;
+        let node = &self.nodes[slash as usize];
+        if root.opaque || node.opaque || node.methods.is_empty() {
+            return None;
+        }
+        Some(ConstantPath { node: slash, methods: node.methods.clone() })
+    }
+
+    /// The positions, each among its parent's children, of the routes from the root (excluded) down to
+    /// `node`.
+    pub(crate) fn positions_to(&self, node: u32) -> Vec<u32> {
+        let mut positions = Vec::new();
+        let mut current = node as usize;
+        while current != 0 {
+            let node = &self.nodes[current];
+            positions.push(node.position);
+            current = node.parent as usize;
+        }
+        positions.reverse();
+        positions
+    }
+
+    /// Adds the routes below node `id` (at `path`) that are reached through
     /// constants only and non-opaque routes. A constant holding `/` or `%` once decoded is left out: no
     /// request path spells it the way the key would.
     fn collect_constant_paths(
         &self,
         id: usize,
         path: &mut String,
-        positions: &mut Vec<u32>,
         found: &mut HashMap<Box<str>, ConstantPath, rustc_hash::FxBuildHasher>,
     ) {
         let node = &self.nodes[id];
         if node.opaque {
             return;
         }
-        if !node.methods.is_empty() && !positions.is_empty() {
-            let entry = ConstantPath { positions: positions.as_slice().into(), methods: node.methods.clone() };
-            found.insert(path.as_str().into(), entry);
+        if !node.methods.is_empty() && id != 0 {
+            let Ok(node_id) = u32::try_from(id) else { return };
+            found.insert(path.as_str().into(), ConstantPath { node: node_id, methods: node.methods.clone() });
         }
         let children: Vec<(&str, usize)> = match &node.constants {
             Constants::None => Vec::new(),
@@ -246,18 +295,21 @@ impl CompiledTree {
             let length = path.len();
             path.push('/');
             path.push_str(segment);
-            positions.push(self.nodes[child].position);
-            self.collect_constant_paths(child, path, positions, found);
-            positions.pop();
+            self.collect_constant_paths(child, path, found);
             path.truncate(length);
         }
     }
 
-    /// Adds `route` (at `position` among its parent's children) and its subtree; returns its node.
-    fn add(&mut self, route: &Route, position: u32) -> usize {
+    /// Adds `route` (at `position` among the children of node `parent`) and its subtree; returns its node.
+    fn add(&mut self, route: &Route, position: u32, parent: u32) -> usize {
         let id = self.nodes.len();
-        self.nodes.push(Node { position, ..Node::default() });
-        let mut node = Node { position, ..Node::default() };
+        self.nodes.push(Node::default());
+        let mut node = Node { position, parent, ..Node::default() };
+        let Ok(this) = u32::try_from(id) else {
+            node.opaque = true;
+            self.nodes[id] = node;
+            return id;
+        };
         let mut constants = Vec::new();
         let mut methods = Vec::new();
         let mut opaque = route.handler_count() > 0;
@@ -270,24 +322,24 @@ impl CompiledTree {
                 break;
             }
             match &child.selector().kind {
-                Kind::Constant(value) => constants.push((value.as_str().into(), self.add(child, position))),
+                Kind::Constant(value) => constants.push((value.as_str().into(), self.add(child, position, this))),
                 Kind::Parameter { name, prefix, suffix, optional: false } if prefix.is_empty() && suffix.is_empty() => {
                     opaque = node.parameter.is_some();
-                    node.parameter = Some(Parameter { node: self.add(child, position), name });
+                    node.parameter = Some(Parameter { node: self.add(child, position, this), name });
                 }
                 Kind::Parameter { name, prefix, suffix, optional: false } => {
                     opaque = node.affixed.is_some();
                     let (prefix, suffix) = (prefix.as_str().into(), suffix.as_str().into());
-                    node.affixed = Some(Affixed { node: self.add(child, position), name, prefix, suffix });
+                    node.affixed = Some(Affixed { node: self.add(child, position, this), name, prefix, suffix });
                 }
                 Kind::Wildcard => {
                     opaque = node.wildcard.is_some();
-                    node.wildcard = Some(self.add(child, position));
+                    node.wildcard = Some(self.add(child, position, this));
                 }
                 Kind::Tailcard { name, prefix } => {
                     opaque = node.tailcard.is_some();
                     let prefix = prefix.as_str().into();
-                    node.tailcard = Some(Tailcard { node: self.add(child, position), name, prefix });
+                    node.tailcard = Some(Tailcard { node: self.add(child, position, this), name, prefix });
                 }
                 Kind::Method(method) => {
                     opaque = !child.children().is_empty();
@@ -301,6 +353,9 @@ impl CompiledTree {
                         .children()
                         .iter()
                         .all(|below| below.selector().as_method().is_some() && below.children().is_empty());
+                    if !opaque && node.slash.is_none() {
+                        node.slash = u32::try_from(self.add(child, position, this)).ok();
+                    }
                 }
                 _ => opaque = true,
             }
@@ -316,6 +371,8 @@ impl CompiledTree {
         node.kinds =
             kinds.iter().filter(|(present, _)| *present).fold(0, |kinds, (_, stage)| kinds | 1 << *stage as u8);
         node.methods = methods.into_boxed_slice();
+        node.constants_in_place = (1..=LINEAR_CONSTANTS).contains(&constants.len())
+            && constants.iter().all(|(key, _): &(Box<str>, usize)| !key.contains(['/', '%']));
         node.constants = match constants.len() {
             0 => Constants::None,
             1..=LINEAR_CONSTANTS => Constants::Few(constants.into_boxed_slice()),
@@ -337,9 +394,13 @@ impl CompiledTree {
         if let Some(constant) = self.constant_paths.get(path) {
             // The search would go down this way first, through constants, and find the route at its end.
             if let Some(leaf) = constant.methods.iter().find(|leaf| leaf.method == *method) {
-                let mut positions = SmallVec::from_slice(&constant.positions);
-                positions.push(leaf.position);
-                return Some(IndexMatch { positions, pipelines: &leaf.pipelines, quality: quality::CONSTANT });
+                return Some(IndexMatch {
+                    tree: self,
+                    node: constant.node,
+                    method: leaf.position,
+                    pipelines: &leaf.pipelines,
+                    quality: quality::CONSTANT,
+                });
             }
         }
         if path.ends_with('/') {
@@ -370,7 +431,6 @@ impl CompiledTree {
     ) -> Option<IndexMatch<'_>> {
         // The way down: each route's position among its parent's children (the chain is built from these
         // once a route matched, so trying a branch does not touch the routes themselves).
-        let mut positions = [0u32; MAX_DEPTH];
         let mut depth = 0;
         let mut frames: SmallVec<[Frame; 4]> = SmallVec::new();
         let (mut id, mut offset, mut stage, mut worst) = (0, offset, Stage::Constant, quality::CONSTANT);
@@ -381,38 +441,56 @@ impl CompiledTree {
             }
             let mark = captured.len();
             let mut step = None;
-            match next_segment(path, offset).ok()? {
-                None => {
-                    // Every segment is consumed: a method route, else a tailcard that takes nothing.
-                    if stage == Stage::Constant {
-                        if let Some(leaf) = node.methods.iter().find(|leaf| leaf.method == *method) {
-                            let mut positions = SmallVec::from_slice(&positions[..depth]);
-                            positions.push(leaf.position);
-                            return Some(IndexMatch { positions, pipelines: &leaf.pipelines, quality: worst });
-                        }
-                    }
-                    if let Some(tailcard) = &node.tailcard {
-                        if tailcard.prefix.is_empty() && stage <= Stage::Tailcard {
-                            step = Some((tailcard.node, offset, quality::MISSING));
-                        }
-                    }
-                    stage = Stage::Done;
+            // A few constants are matched in place, without finding the segment's end first.
+            let mut constants_tried = false;
+            if stage == Stage::Constant && node.constants_in_place {
+                if let Some((child, end)) = node.constants.match_in_place(path, offset) {
+                    step = Some((child, end, quality::CONSTANT));
+                    stage = Stage::Affixed;
                 }
-                Some((segment, next)) => {
-                    while let Some(current) = node.next_kind(stage) {
-                        stage = current.after();
-                        step = match current {
-                            Stage::Constant => {
-                                node.constants.find(segment).map(|child| (child, next, quality::CONSTANT))
+                constants_tried = true;
+            }
+            if step.is_some() {
+                // Found: go down below.
+            } else {
+                match next_segment(path, offset).ok()? {
+                    None => {
+                        // Every segment is consumed: a method route, else a tailcard that takes nothing.
+                        if stage == Stage::Constant {
+                            if let Some(leaf) = node.methods.iter().find(|leaf| leaf.method == *method) {
+                                return Some(IndexMatch {
+                                    tree: self,
+                                    node: u32::try_from(id).ok()?,
+                                    method: leaf.position,
+                                    pipelines: &leaf.pipelines,
+                                    quality: worst,
+                                });
                             }
-                            Stage::Parameter => node.parameter.as_ref().map(|parameter| {
-                                captured.push((parameter.name, segment));
-                                (parameter.node, next, quality::PARAMETER)
-                            }),
-                            _ => self.try_other(node, current, segment, next, path, captured).ok()?,
-                        };
-                        if step.is_some() {
-                            break;
+                        }
+                        if let Some(tailcard) = &node.tailcard {
+                            if tailcard.prefix.is_empty() && stage <= Stage::Tailcard {
+                                step = Some((tailcard.node, offset, quality::MISSING));
+                            }
+                        }
+                        stage = Stage::Done;
+                    }
+                    Some((segment, next)) => {
+                        while let Some(current) = node.next_kind(stage) {
+                            stage = current.after();
+                            step = match current {
+                                Stage::Constant if constants_tried => None,
+                                Stage::Constant => {
+                                    node.constants.find(segment).map(|child| (child, next, quality::CONSTANT))
+                                }
+                                Stage::Parameter => node.parameter.as_ref().map(|parameter| {
+                                    captured.push((parameter.name, segment));
+                                    (parameter.node, next, quality::PARAMETER)
+                                }),
+                                _ => self.try_other(node, current, segment, next, path, captured).ok()?,
+                            };
+                            if step.is_some() {
+                                break;
+                            }
                         }
                     }
                 }
@@ -425,7 +503,6 @@ impl CompiledTree {
                     if node.has_from(stage) {
                         frames.push(Frame { node: id, offset, stage, depth, captured: mark, worst });
                     }
-                    positions[depth] = self.nodes[child].position;
                     depth += 1;
                     (id, offset, stage) = (child, end, Stage::Constant);
                     if quality < worst {
@@ -484,36 +561,6 @@ impl CompiledTree {
             Stage::Constant | Stage::Parameter | Stage::Done => Ok(None),
         }
     }
-}
-
-/// For the request path `/`: the trailing-slash child of `root` (`get("/")`), when it is the walk's answer
-/// for every method it has. With no segment, constants and parameters fail, a tailcard matches with a
-/// missing optional's quality, a method route on the root itself loses to the longer path through the
-/// trailing slash, and handlers on the root (opaque) or on the trailing-slash route are left to the walk.
-fn root_slash(root: &Route, node: &Node) -> Option<ConstantPath> {
-    if node.opaque {
-        return None;
-    }
-    let (position, slash) =
-        root.children().iter().enumerate().find(|(_, child)| matches!(child.selector().kind, Kind::TrailingSlash))?;
-    if slash.handler_count() > 0 {
-        return None;
-    }
-    let methods: Vec<MethodRoute> = slash
-        .children()
-        .iter()
-        .enumerate()
-        .filter(|(_, child)| child.handler_count() > 0 && child.children().is_empty())
-        .filter_map(|(position, child)| {
-            let method = child.selector().as_method()?.clone();
-            let pipelines = Arc::clone(child.pipelines_cell());
-            Some(MethodRoute { method, position: u32::try_from(position).ok()?, pipelines })
-        })
-        .collect();
-    if methods.is_empty() || methods.len() != slash.children().len() {
-        return None;
-    }
-    Some(ConstantPath { positions: Box::new([u32::try_from(position).ok()?]), methods: methods.into_boxed_slice() })
 }
 
 /// The segment of `path` at or after byte `offset` (skipping slashes, so empty segments do not count) and the

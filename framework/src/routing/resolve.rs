@@ -7,6 +7,7 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 
 use super::RoutingRequest;
+use super::compiled::CompiledTree;
 use super::request_path::RequestPath;
 use super::route::{PipelinesCell, Route, RoutePipelines, Slot};
 use super::selector::{Evaluation, quality};
@@ -62,49 +63,54 @@ pub enum Resolution<'r, 'a> {
 pub(crate) type Captured<'a> = SmallVec<[(&'static str, &'a str); INLINE_CAPTURES]>;
 
 /// How many borrowed parameters a resolution holds before they move to the heap.
-const INLINE_CAPTURES: usize = 3;
-
-/// How many routes a resolved chain holds before it moves to the heap.
-const INLINE_CHAIN: usize = 8;
+const INLINE_CAPTURES: usize = 2;
 
 /// The route a request resolved to.
 #[derive(Debug)]
 pub struct Matched<'r, 'a> {
     way: Way<'r>,
-    /// Parameters that borrow the request path (from the compiled index); `parameters` holds the others.
+    /// Parameters that borrow the request path (from the compiled index); the walk's are in `lazy`.
     captured: Captured<'a>,
-    parameters: OnceCell<Parameters>,
+    /// What is built when asked for: the `Parameters`, the chain of a match from the index.
+    lazy: OnceCell<Box<Lazy<'r>>>,
     quality: f64,
+}
+
+#[derive(Debug, Default)]
+struct Lazy<'r> {
+    parameters: OnceCell<Parameters>,
+    chain: OnceCell<Box<[&'r Route]>>,
 }
 
 /// How a match knows its routes.
 #[derive(Debug)]
 enum Way<'r> {
     /// The routes from the root to the leaf (found by the walk).
-    Routes(SmallVec<[&'r Route; INLINE_CHAIN]>),
-    /// The position of each route among its parent's children, from the root (found by the compiled index,
-    /// which does not touch the routes themselves); the routes are looked up when asked for.
-    Positions {
-        root: &'r Route,
-        positions: SmallVec<[u32; INLINE_CHAIN]>,
-        /// The leaf's merged pipelines, shared with the leaf.
-        pipelines: &'r PipelinesCell,
-        routes: OnceCell<Box<[&'r Route]>>,
-    },
+    Routes(Box<[&'r Route]>),
+    /// Found by the compiled index, which does not touch the routes themselves: the route of `node`, then its
+    /// child at `method`; the chain is looked up when asked for.
+    Index { root: &'r Route, found: IndexMatch<'r> },
 }
 
-/// A match found by the compiled index: the positions of the routes below `root` and the leaf's pipelines.
+/// A match found by the compiled index: the leaf is child `method` of the route of `node`.
+#[derive(Debug)]
 pub(crate) struct IndexMatch<'r> {
-    pub(crate) positions: SmallVec<[u32; INLINE_CHAIN]>,
+    pub(crate) tree: &'r CompiledTree,
+    pub(crate) node: u32,
+    pub(crate) method: u32,
+    /// The leaf's merged pipelines, shared with the leaf.
     pub(crate) pipelines: &'r PipelinesCell,
     pub(crate) quality: f64,
 }
 
 impl<'r, 'a> Matched<'r, 'a> {
     pub(crate) fn from_index(root: &'r Route, found: IndexMatch<'r>, captured: Captured<'a>) -> Self {
-        let way =
-            Way::Positions { root, positions: found.positions, pipelines: found.pipelines, routes: OnceCell::new() };
-        Matched { way, captured, parameters: OnceCell::new(), quality: found.quality }
+        let quality = found.quality;
+        Matched { way: Way::Index { root, found }, captured, lazy: OnceCell::new(), quality }
+    }
+
+    fn lazy(&self) -> &Lazy<'r> {
+        self.lazy.get_or_init(Box::default)
     }
 
     /// The resolved route (the leaf, with the handlers).
@@ -116,12 +122,13 @@ impl<'r, 'a> Matched<'r, 'a> {
     /// The routes from the root to the leaf.
     pub fn chain(&self) -> &[&'r Route] {
         match &self.way {
-            Way::Routes(routes) => routes.as_slice(),
-            Way::Positions { root, positions, routes, .. } => routes.get_or_init(|| {
+            Way::Routes(routes) => routes,
+            Way::Index { root, found } => self.lazy().chain.get_or_init(|| {
                 let mut route = *root;
-                let mut chain = Vec::with_capacity(positions.len() + 1);
+                let positions = found.tree.positions_to(found.node);
+                let mut chain = Vec::with_capacity(positions.len() + 2);
                 chain.push(route);
-                for &position in positions {
+                for position in positions.into_iter().chain([found.method]) {
                     route = &route.children()[position as usize];
                     chain.push(route);
                 }
@@ -132,8 +139,8 @@ impl<'r, 'a> Matched<'r, 'a> {
 
     /// The leaf's merged pipelines, built on first use.
     pub(crate) fn pipelines(&self, application: &crate::Application) -> Result<Arc<RoutePipelines>> {
-        if let Way::Positions { pipelines, .. } = &self.way {
-            if let Some(built) = pipelines.get() {
+        if let Way::Index { found, .. } = &self.way {
+            if let Some(built) = found.pipelines.get() {
                 return Ok(Arc::clone(built));
             }
         }
@@ -142,12 +149,12 @@ impl<'r, 'a> Matched<'r, 'a> {
 
     /// The captured path parameters (copied out of the request path on first use).
     pub fn parameters(&self) -> &Parameters {
-        self.parameters.get_or_init(|| to_parameters(&self.captured))
+        self.lazy().parameters.get_or_init(|| to_parameters(&self.captured))
     }
 
     /// The first captured value of path parameter `name`; no copy when it needed no percent-decoding.
     pub fn parameter(&self, name: &str) -> Option<&str> {
-        match self.parameters.get() {
+        match self.lazy.get().and_then(|lazy| lazy.parameters.get()) {
             Some(parameters) => parameters.get(name),
             None => self.captured.iter().find(|(key, _)| *key == name).map(|(_, value)| *value),
         }
@@ -155,7 +162,7 @@ impl<'r, 'a> Matched<'r, 'a> {
 
     /// Takes the captured path parameters.
     pub fn into_parameters(self) -> Parameters {
-        match self.parameters.into_inner() {
+        match self.lazy.into_inner().and_then(|lazy| lazy.parameters.into_inner()) {
             Some(parameters) => parameters,
             None => to_parameters(&self.captured),
         }
@@ -461,17 +468,18 @@ impl<'r, 'a> Resolver<'r, '_, '_, 'a> {
         }
         let mut parameters = Parameters::new();
         let mut worst = f64::MAX;
-        let mut chain = SmallVec::new();
+        let mut chain: Vec<&Route> = Vec::with_capacity(self.best.len());
         for step in self.best.as_slice() {
             chain.push(step.route);
             step.route.selector().capture(self.input, step.index, &mut parameters);
             let quality = if step.quality == quality::TRANSPARENT { quality::CONSTANT } else { step.quality };
             worst = worst.min(quality);
         }
+        let lazy = Lazy { parameters: OnceCell::from(parameters), chain: OnceCell::new() };
         let matched = Matched {
-            way: Way::Routes(chain),
+            way: Way::Routes(chain.into_boxed_slice()),
             captured: Captured::new(),
-            parameters: OnceCell::from(parameters),
+            lazy: OnceCell::from(Box::new(lazy)),
             quality: worst,
         };
         Resolution::Matched(matched)
