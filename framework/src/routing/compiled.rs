@@ -450,9 +450,7 @@ impl CompiledTree {
                 }
                 constants_tried = true;
             }
-            if step.is_some() {
-                // Found: go down below.
-            } else {
+            if step.is_none() {
                 match next_segment(path, offset).ok()? {
                     None => {
                         // Every segment is consumed: a method route, else a tailcard that takes nothing.
