@@ -35,10 +35,6 @@ use super::resolve::{Captured, IndexMatch};
 use super::route::{PipelinesCell, Route};
 use super::selector::{Kind, quality, strip_affixes};
 
-/// The deepest way the index follows (routes below the root, the method route included); a deeper one goes
-/// to the walk.
-const MAX_DEPTH: usize = 32;
-
 /// Up to this many constant children are compared one by one; more are hashed.
 const LINEAR_CONSTANTS: usize = 8;
 
@@ -52,6 +48,16 @@ pub(crate) struct CompiledTree {
     /// The routes reached from the root through constants only, by their whole path (`/api/v1/users`): the
     /// first way the search would try, found with one lookup (see [`CompiledTree::resolve`]).
     constant_paths: HashMap<Box<str>, ConstantPath, rustc_hash::FxBuildHasher>,
+    /// The lengths of the keys of `constant_paths`, a bit per length ([`length_bit`]): a path of another
+    /// length is not looked up.
+    constant_lengths: u64,
+}
+
+/// The bit of [`CompiledTree::constant_lengths`] for a path of `length` bytes (the last bit stands for every
+/// length from 63 up).
+#[inline]
+fn length_bit(length: usize) -> u64 {
+    1 << length.min(63)
 }
 
 /// A route reached from the root through constants only: its node, and its method routes with handlers.
@@ -115,9 +121,15 @@ impl Constants {
         let bytes = path.as_bytes();
         let start = offset + bytes.get(offset..)?.iter().position(|&byte| byte != b'/')?;
         let rest = &bytes[start..];
+        let first = rest[0];
         entries.iter().find_map(|(key, child)| {
             let key = key.as_bytes();
-            let whole = rest.starts_with(key) && matches!(rest.get(key.len()), None | Some(b'/'));
+            // The first byte rules out most keys; the rest is compared byte by byte (keys are short, and a
+            // call to `memcmp` costs more than the comparison).
+            let whole = key.first() == Some(&first)
+                && rest.len() >= key.len()
+                && rest.iter().zip(key).skip(1).all(|(have, want)| have == want)
+                && matches!(rest.get(key.len()), None | Some(b'/'));
             whole.then_some((*child, start + key.len()))
         })
     }
@@ -209,7 +221,6 @@ struct Frame {
     offset: usize,
     /// The kind of children to try next.
     stage: Stage,
-    depth: usize,
     captured: usize,
     worst: f64,
 }
@@ -222,6 +233,7 @@ impl CompiledTree {
             root_segments: segments.iter().map(|segment| segment.as_str().into()).collect(),
             nodes: Vec::new(),
             constant_paths: HashMap::default(),
+            constant_lengths: 0,
         };
         tree.add(root, 0, 0);
         let mut prefix = String::new();
@@ -234,6 +246,7 @@ impl CompiledTree {
         if let Some(entry) = tree.root_slash().filter(|_| tree.root_segments.is_empty()) {
             constant_paths.insert("/".into(), entry);
         }
+        tree.constant_lengths = constant_paths.keys().fold(0, |lengths, key| lengths | length_bit(key.len()));
         tree.constant_paths = constant_paths;
         Some(tree)
     }
@@ -391,7 +404,11 @@ impl CompiledTree {
         method: &Method,
         path: &'a str,
     ) -> Option<IndexMatch<'r>> {
-        if let Some(constant) = self.constant_paths.get(path) {
+        let constant = match self.constant_lengths & length_bit(path.len()) {
+            0 => None,
+            _ => self.constant_paths.get(path),
+        };
+        if let Some(constant) = constant {
             // The search would go down this way first, through constants, and find the route at its end.
             if let Some(leaf) = constant.methods.iter().find(|leaf| leaf.method == *method) {
                 return Some(IndexMatch {
@@ -413,7 +430,8 @@ impl CompiledTree {
                 _ => return None,
             }
         }
-        if !matches!(next_segment(path, offset), Ok(Some(_))) {
+        // The path does not end with `/`, so a byte after `offset` starts a segment.
+        if offset >= path.len() {
             return None;
         }
         self.search(captured, method, path, offset)
@@ -431,7 +449,6 @@ impl CompiledTree {
     ) -> Option<IndexMatch<'_>> {
         // The way down: each route's position among its parent's children (the chain is built from these
         // once a route matched, so trying a branch does not touch the routes themselves).
-        let mut depth = 0;
         let mut frames: SmallVec<[Frame; 4]> = SmallVec::new();
         let (mut id, mut offset, mut stage, mut worst) = (0, offset, Stage::Constant, quality::CONSTANT);
         loop {
@@ -439,69 +456,68 @@ impl CompiledTree {
             if node.opaque {
                 return None;
             }
-            let mark = captured.len();
-            let mut step = None;
-            // A few constants are matched in place, without finding the segment's end first.
+            // A few constants are matched in place, without finding the segment's end first. A constant is
+            // the best quality, so going down to one leaves `worst` as it is.
             let mut constants_tried = false;
             if stage == Stage::Constant && node.constants_in_place {
                 if let Some((child, end)) = node.constants.match_in_place(path, offset) {
-                    step = Some((child, end, quality::CONSTANT));
-                    stage = Stage::Affixed;
+                    if node.has_from(Stage::Affixed) {
+                        let mark = captured.len();
+                        frames.push(Frame { node: id, offset, stage: Stage::Affixed, captured: mark, worst });
+                    }
+                    (id, offset) = (child, end);
+                    continue;
                 }
                 constants_tried = true;
             }
-            if step.is_none() {
-                match next_segment(path, offset).ok()? {
-                    None => {
-                        // Every segment is consumed: a method route, else a tailcard that takes nothing.
-                        if stage == Stage::Constant {
-                            if let Some(leaf) = node.methods.iter().find(|leaf| leaf.method == *method) {
-                                return Some(IndexMatch {
-                                    tree: self,
-                                    node: u32::try_from(id).ok()?,
-                                    method: leaf.position,
-                                    pipelines: &leaf.pipelines,
-                                    quality: worst,
-                                });
-                            }
+            let mark = captured.len();
+            let mut step = None;
+            match next_segment(path, offset).ok()? {
+                None => {
+                    // Every segment is consumed: a method route, else a tailcard that takes nothing.
+                    if stage == Stage::Constant {
+                        if let Some(leaf) = node.methods.iter().find(|leaf| leaf.method == *method) {
+                            return Some(IndexMatch {
+                                tree: self,
+                                node: u32::try_from(id).ok()?,
+                                method: leaf.position,
+                                pipelines: &leaf.pipelines,
+                                quality: worst,
+                            });
                         }
-                        if let Some(tailcard) = &node.tailcard {
-                            if tailcard.prefix.is_empty() && stage <= Stage::Tailcard {
-                                step = Some((tailcard.node, offset, quality::MISSING));
-                            }
-                        }
-                        stage = Stage::Done;
                     }
-                    Some((segment, next)) => {
-                        while let Some(current) = node.next_kind(stage) {
-                            stage = current.after();
-                            step = match current {
-                                Stage::Constant if constants_tried => None,
-                                Stage::Constant => {
-                                    node.constants.find(segment).map(|child| (child, next, quality::CONSTANT))
-                                }
-                                Stage::Parameter => node.parameter.as_ref().map(|parameter| {
-                                    captured.push((parameter.name, segment));
-                                    (parameter.node, next, quality::PARAMETER)
-                                }),
-                                _ => self.try_other(node, current, segment, next, path, captured).ok()?,
-                            };
-                            if step.is_some() {
-                                break;
+                    if let Some(tailcard) = &node.tailcard {
+                        if tailcard.prefix.is_empty() && stage <= Stage::Tailcard {
+                            step = Some((tailcard.node, offset, quality::MISSING));
+                        }
+                    }
+                    stage = Stage::Done;
+                }
+                Some((segment, next)) => {
+                    while let Some(current) = node.next_kind(stage) {
+                        stage = current.after();
+                        step = match current {
+                            Stage::Constant if constants_tried => None,
+                            Stage::Constant => {
+                                node.constants.find(segment).map(|child| (child, next, quality::CONSTANT))
                             }
+                            Stage::Parameter => node.parameter.as_ref().map(|parameter| {
+                                captured.push((parameter.name, segment));
+                                (parameter.node, next, quality::PARAMETER)
+                            }),
+                            _ => self.try_other(node, current, segment, next, path, captured).ok()?,
+                        };
+                        if step.is_some() {
+                            break;
                         }
                     }
                 }
             }
             match step {
                 Some((child, end, quality)) => {
-                    if depth + 1 >= MAX_DEPTH {
-                        return None;
-                    }
                     if node.has_from(stage) {
-                        frames.push(Frame { node: id, offset, stage, depth, captured: mark, worst });
+                        frames.push(Frame { node: id, offset, stage, captured: mark, worst });
                     }
-                    depth += 1;
                     (id, offset, stage) = (child, end, Stage::Constant);
                     if quality < worst {
                         worst = quality;
@@ -510,8 +526,7 @@ impl CompiledTree {
                 None => {
                     let frame = frames.pop()?;
                     captured.truncate(frame.captured);
-                    (id, offset, stage, depth, worst) =
-                        (frame.node, frame.offset, frame.stage, frame.depth, frame.worst);
+                    (id, offset, stage, worst) = (frame.node, frame.offset, frame.stage, frame.worst);
                 }
             }
         }
