@@ -48,6 +48,20 @@ async fn more_header_fields_than_allowed_answer_431() {
 }
 
 #[tokio::test]
+async fn more_header_fields_than_hyper_parses_close_the_connection_and_the_server_keeps_serving() {
+    // Under the default limits (100 fields) hyper parses at most 100 fields, without allocating; a head with more
+    // is closed by hyper without an answer.
+    let server = start_with(upload_module, ProtocolLimits::default()).await;
+    let within: String = (0..99).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let response = request(server.addr, &format!("GET / HTTP/1.1\r\nHost: t\r\n{within}\r\n")).await;
+    assert_eq!(response.map(|response| response.status), Some(200), "100 fields are within the default limit");
+    let over: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let response = request(server.addr, &format!("GET / HTTP/1.1\r\nHost: t\r\n{over}\r\n")).await;
+    assert!(response.is_none(), "closed without an answer: {:?}", response.map(|response| response.status));
+    still_serves(server.addr).await;
+}
+
+#[tokio::test]
 async fn a_declared_body_over_the_limit_answers_413_before_any_100_continue() {
     let server = start_with(upload_module, limits()).await;
     let mut connection = RawConnection::open(server.addr).await;
