@@ -6,11 +6,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, ready};
 
-use http::header::{CONNECTION, HOST};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
 use http::{HeaderValue, Request, Response, StatusCode, Version};
 use hyper::body::Incoming;
 use rotor::ApplicationCall;
+use rotor::application::CallExecution;
 use rotor::call::{ApplicationRequest, Body};
 
 use crate::connection::ConnectionState;
@@ -30,49 +32,89 @@ impl CallService {
 impl hyper::service::Service<Request<Incoming>> for CallService {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+    type Future = CallFuture;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
-        let state = Arc::clone(&self.state);
-        Box::pin(async move { Ok(handle(state, request).await) })
+    fn call(&self, request: Request<Incoming>) -> CallFuture {
+        let state = &self.state;
+        let limits = &state.shared.limits;
+        let http1 = request.version() <= Version::HTTP_11;
+        let last = http1
+            && limits
+                .max_requests_per_connection
+                .is_some_and(|max| state.requests.fetch_add(1, Ordering::AcqRel) + 1 >= max);
+        state.call_started();
+        let in_flight = InFlight(Arc::clone(state));
+        let stage = match refuse(state, &request) {
+            Some(mut refusal) => {
+                if http1 {
+                    refusal.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                Stage::Answered(Some(Box::new(refusal)))
+            }
+            None => {
+                let call = new_call(state, request);
+                Stage::Running(call.application().execute(&call))
+            }
+        };
+        CallFuture { stage, last, _in_flight: in_flight }
     }
 }
 
-async fn handle(state: Arc<ConnectionState>, request: Request<Incoming>) -> Response<Body> {
-    let limits = &state.shared.limits;
-    let http1 = request.version() <= Version::HTTP_11;
-    let last = http1
-        && limits
-            .max_requests_per_connection
-            .is_some_and(|max| state.requests.fetch_add(1, Ordering::AcqRel) + 1 >= max);
-    state.call_started();
-    let _in_flight = InFlight(&state);
-    let mut response = match refuse(&state, &request) {
-        Some(mut refusal) => {
-            if http1 {
-                refusal.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+/// The future of one request: the application's execution of its call, then the response taken from the call.
+///
+/// A named type of a few words, not a boxed `async` block: hyper keeps the future of the request in flight in
+/// a slot it allocates once per connection, so a request costs no allocation and no copy of a large future here.
+pub(crate) struct CallFuture {
+    stage: Stage,
+    /// The connection closes after this response (`maxRequestsPerConnection`).
+    last: bool,
+    /// Marks the call as ended when the future is dropped (answered, or cut off).
+    _in_flight: InFlight,
+}
+
+enum Stage {
+    /// Answered before the application (a request over a limit); boxed, as it is rare, so that the future stays
+    /// small: hyper keeps a slot of its size for every connection, idle ones included.
+    Answered(Option<Box<Response<Body>>>),
+    /// The application runs the call.
+    Running(CallExecution),
+}
+
+impl Future for CallFuture {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let response = match &mut this.stage {
+            Stage::Answered(response) => response.take().map(|response| *response),
+            Stage::Running(execution) => {
+                let outcome = ready!(Pin::new(&mut *execution).poll(cx));
+                Some(response_of(execution.call(), outcome))
             }
-            refusal
+        };
+        let mut response = response.unwrap_or_else(|| {
+            tracing::error!(target: "rotor::engine", "a request's future was polled after it finished; answering 500");
+            status_response(StatusCode::INTERNAL_SERVER_ERROR, "")
+        });
+        this.stage = Stage::Answered(None);
+        if this.last {
+            response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         }
-        None => run_call(&state, request).await,
-    };
-    if last {
-        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        Poll::Ready(Ok(response))
     }
-    response
 }
 
 /// Marks the call as ended when it is dropped (answered, or cut off).
-struct InFlight<'a>(&'a ConnectionState);
+struct InFlight(Arc<ConnectionState>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.call_ended();
     }
 }
 
-/// Runs the request through the application.
-async fn run_call(state: &ConnectionState, request: Request<Incoming>) -> Response<Body> {
+/// The call for a request that passed the limits.
+fn new_call(state: &ConnectionState, request: Request<Incoming>) -> ApplicationCall {
     let (parts, body) = request.into_parts();
     let limits = &state.shared.limits;
     // A request without a body (most GETs) gets an empty one: no stream to wrap, no allocation.
@@ -82,9 +124,11 @@ async fn run_call(state: &ConnectionState, request: Request<Incoming>) -> Respon
         Body::new(LimitedBody::new(body, limits.max_body_size, limits.request_read_timeout))
     };
     let request = ApplicationRequest::new(parts, Some(state.remote_addr), Some(state.local_addr));
-    let application = &state.shared.application;
-    let call = ApplicationCall::new(Arc::clone(application), request, body);
-    let outcome = application.execute(&call).await;
+    ApplicationCall::new(Arc::clone(&state.shared.application), request, body)
+}
+
+/// The response of a call the application has run, with `outcome`, the error that escaped it if any.
+fn response_of(call: &ApplicationCall, outcome: rotor::Result<()>) -> Response<Body> {
     let mut response = call.response().take_http_response().unwrap_or_else(|| {
         tracing::error!(target: "rotor::engine", "a call finished without a committed response; answering 500");
         status_response(StatusCode::INTERNAL_SERVER_ERROR, "")
@@ -113,32 +157,40 @@ fn refuse(state: &ConnectionState, request: &Request<Incoming>) -> Option<Respon
                 "the request line is longer than the server accepts (rotor.deployment.maxInitialLineLength)",
             ));
         }
-        if request.version() == Version::HTTP_11 {
-            let hosts = request.headers().get_all(HOST).iter().count();
-            if hosts != 1 {
-                let problem = if hosts == 0 { "has no Host header" } else { "has more than one Host header" };
-                return Some(status_response(
-                    StatusCode::BAD_REQUEST,
-                    &format!("an HTTP/1.1 request must carry exactly one Host header; this one {problem}"),
-                ));
-            }
+    }
+    // One pass over the fields: their count, their size, the `Host` fields and the first `Content-Length`.
+    let headers = request.headers();
+    let (mut fields, mut header_bytes, mut hosts) = (0usize, 0usize, 0usize);
+    let mut declared_length = None;
+    for (name, value) in headers {
+        fields += 1;
+        header_bytes += name.as_str().len() + value.len() + 4;
+        if *name == HOST {
+            hosts += 1;
+        } else if *name == CONTENT_LENGTH && declared_length.is_none() {
+            declared_length = Some(value);
         }
     }
-    let headers = request.headers();
-    if headers.len() > limits.max_headers {
+    if request.version() == Version::HTTP_11 && hosts != 1 {
+        let problem = if hosts == 0 { "has no Host header" } else { "has more than one Host header" };
+        return Some(status_response(
+            StatusCode::BAD_REQUEST,
+            &format!("an HTTP/1.1 request must carry exactly one Host header; this one {problem}"),
+        ));
+    }
+    if fields > limits.max_headers {
         return Some(status_response(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "the request has more header fields than the server accepts (rotor.deployment.maxHeaders)",
         ));
     }
-    let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
     if header_bytes > limits.max_header_size {
         return Some(status_response(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "the request's header fields are larger than the server accepts (rotor.deployment.maxHeaderSize)",
         ));
     }
-    let declared = headers.get(http::header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    let declared = declared_length.and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limits.max_body_size) {
         // Answered before the body is read, so no `100 Continue` is ever sent for it.
         return Some(status_response(StatusCode::PAYLOAD_TOO_LARGE, &too_large(limits.max_body_size).to_string()));
@@ -164,4 +216,15 @@ fn status_response(status: StatusCode, message: &str) -> Response<Body> {
             .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_future_of_a_request_stays_small() {
+        // hyper keeps one slot of this size per connection, idle ones included.
+        assert!(std::mem::size_of::<CallFuture>() <= 64, "{} bytes", std::mem::size_of::<CallFuture>());
+    }
 }

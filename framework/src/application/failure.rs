@@ -1,10 +1,16 @@
 //! How a call ends: the answer for an unhandled call, and for an error that escaped every interceptor.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
 use http::StatusCode;
 use http::header::ALLOW;
 
 use super::Application;
 use crate::call::{ApplicationCall, OutgoingContent};
+use crate::pipeline::{BoxFuture, PipelineExecution};
 use crate::{Error, Result};
 
 impl Application {
@@ -19,27 +25,20 @@ impl Application {
     /// The application goes on serving other calls either way. Engines call this, then take the response
     /// with [`ApplicationResponse::take_http_response`](crate::call::ApplicationResponse::take_http_response).
     ///
+    /// The returned future does not borrow the application or the call (it holds a handle to the call), so an
+    /// engine can store it as it is; nothing runs until it is polled.
+    ///
     /// # Errors
     /// The error that escaped, after it has been logged and answered (so tests can inspect it).
-    pub async fn execute(&self, call: &ApplicationCall) -> Result<()> {
-        match self.pipeline().execute(call.clone(), ()).await {
-            Ok(()) => {
-                if !call.is_handled() {
-                    self.answer_unhandled(call).await;
-                }
-                Ok(())
-            }
-            Err(error) => {
-                self.log_failure(call, &error);
-                if !call.is_handled() {
-                    self.answer_failure(call, &error).await;
-                }
-                Err(error)
-            }
+    pub fn execute(&self, call: &ApplicationCall) -> CallExecution {
+        CallExecution {
+            stage: Stage::Pipeline(self.pipeline().execute(call.clone(), ())),
+            call: call.clone(),
+            development: self.environment().development(),
         }
     }
 
-    async fn answer_unhandled(&self, call: &ApplicationCall) {
+    async fn answer_unhandled(call: ApplicationCall) -> Result<()> {
         let (status, allow) = match call.unhandled_status() {
             Some(unhandled) => (unhandled.status, unhandled.allow),
             None => (StatusCode::NOT_FOUND, None),
@@ -48,46 +47,128 @@ impl Application {
             call.response().headers_mut().insert(ALLOW, allow);
         }
         if let Err(error) = call.respond(status).await {
-            self.log_failure(call, &error);
-            commit_bare(call, status);
+            log_failure(&call, &error);
+            commit_bare(&call, status);
         }
+        Ok(())
     }
 
-    async fn answer_failure(&self, call: &ApplicationCall, error: &Error) {
+    async fn answer_failure(call: ApplicationCall, error: Error, development: bool) -> Result<()> {
         let status = error.status();
-        let text = if status.is_client_error() || self.environment().development() {
+        let text = if status.is_client_error() || development {
             error.to_string()
         } else {
             status.canonical_reason().unwrap_or("Internal Server Error").to_owned()
         };
         if let Err(second) = call.respond(OutgoingContent::text(text).with_status(status)).await {
-            self.log_failure(call, &second);
-            commit_bare(call, status);
+            log_failure(&call, &second);
+            commit_bare(&call, status);
+        }
+        Err(error)
+    }
+}
+
+/// The future of [`Application::execute`]: the call pipeline, then, if the call is still unanswered or an error
+/// escaped, its answer. It resolves to the error that escaped, if any.
+///
+/// It is a named type of a few words rather than an `async` block, so that an engine can keep it for each
+/// request without boxing it; the rare ends (no answer, an error) are boxed when they happen.
+#[must_use = "futures do nothing unless polled"]
+pub struct CallExecution {
+    call: ApplicationCall,
+    development: bool,
+    stage: Stage,
+}
+
+enum Stage {
+    /// The call pipeline runs.
+    Pipeline(PipelineExecution<(), ApplicationCall>),
+    /// The call is being answered for want of an answer, or after an error; resolves to the outcome.
+    Answering(BoxFuture<Result<()>>),
+    /// Resolved.
+    Done,
+}
+
+impl CallExecution {
+    /// The call being executed.
+    pub fn call(&self) -> &ApplicationCall {
+        &self.call
+    }
+}
+
+impl fmt::Debug for CallExecution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stage = match &self.stage {
+            Stage::Pipeline(_) => "pipeline",
+            Stage::Answering(_) => "answering",
+            Stage::Done => "done",
+        };
+        f.debug_struct("CallExecution").field("call", &self.call).field("stage", &stage).finish()
+    }
+}
+
+impl Future for CallExecution {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.stage {
+                Stage::Pipeline(execution) => {
+                    let outcome = ready!(Pin::new(execution).poll(cx));
+                    let call = &this.call;
+                    let answer: BoxFuture<Result<()>> = match outcome {
+                        Ok(()) if call.is_handled() => {
+                            this.stage = Stage::Done;
+                            return Poll::Ready(Ok(()));
+                        }
+                        Ok(()) => Box::pin(Application::answer_unhandled(call.clone())),
+                        Err(error) => {
+                            log_failure(call, &error);
+                            if call.is_handled() {
+                                this.stage = Stage::Done;
+                                return Poll::Ready(Err(error));
+                            }
+                            Box::pin(Application::answer_failure(call.clone(), error, this.development))
+                        }
+                    };
+                    this.stage = Stage::Answering(answer);
+                }
+                Stage::Answering(answer) => {
+                    let outcome = ready!(answer.as_mut().poll(cx));
+                    this.stage = Stage::Done;
+                    return Poll::Ready(outcome);
+                }
+                Stage::Done => {
+                    return Poll::Ready(Err(Error::internal("a call's execution was polled after it finished")));
+                }
+            }
         }
     }
+}
 
-    fn log_failure(&self, call: &ApplicationCall, error: &Error) {
-        let request = call.request();
-        let status = error.status().as_u16();
-        if error.status().is_server_error() {
-            tracing::error!(
-                target: "rotor::call",
-                method = %request.method(),
-                path = request.path(),
-                status,
-                error = %error,
-                "call failed"
-            );
-        } else {
-            tracing::debug!(
-                target: "rotor::call",
-                method = %request.method(),
-                path = request.path(),
-                status,
-                error = %error,
-                "call rejected"
-            );
-        }
+/// Logs an error that escaped a call: at `error` for a server error, else at `debug`.
+fn log_failure(call: &ApplicationCall, error: &Error) {
+    let request = call.request();
+    let status = error.status().as_u16();
+    if error.status().is_server_error() {
+        tracing::error!(
+            target: "rotor::call",
+            method = %request.method(),
+            path = request.path(),
+            status,
+            error = %error,
+            "call failed"
+        );
+    } else {
+        tracing::debug!(
+            target: "rotor::call",
+            method = %request.method(),
+            path = request.path(),
+            status,
+            error = %error,
+            "call rejected"
+        );
     }
 }
 

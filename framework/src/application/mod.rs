@@ -12,6 +12,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 pub use call_pipeline::{ApplicationCallPipeline, CallContext};
+pub use failure::CallExecution;
 pub use hooks::{CALL_FAILED_PHASE, CallFailed, CallSetup, Hook, ResponseSent};
 pub use module::ApplicationModule;
 pub use plugin::Plugin;

@@ -2,7 +2,6 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -54,19 +53,23 @@ impl<T> fmt::Debug for AttributeKey<T> {
 ///
 /// A key is found by its name and its type together: a value stored under `AttributeKey<u64>::new("id")` is not
 /// seen through `AttributeKey<String>::new("id")`.
+///
+/// A map holds a handful of attributes, so they are kept in a list searched by name: an empty map (a new call's)
+/// costs no allocation and no hasher, and a lookup compares a few short names instead of hashing one.
 #[derive(Default)]
 pub struct Attributes {
-    map: HashMap<Cow<'static, str>, Entry>,
+    entries: Vec<Entry>,
 }
 
 struct Entry {
+    name: Cow<'static, str>,
     type_id: TypeId,
     value: Box<dyn Any + Send + Sync>,
 }
 
 impl fmt::Debug for Attributes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.map.keys()).finish()
+        f.debug_set().entries(self.names()).finish()
     }
 }
 
@@ -76,34 +79,54 @@ impl Attributes {
         Self::default()
     }
 
+    fn position(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|entry| *entry.name == *name)
+    }
+
+    fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|entry| *entry.name == *name)
+    }
+
     /// The value under `key`, if there is one of type `T`.
     pub fn get<T: Send + Sync + 'static>(&self, key: &AttributeKey<T>) -> Option<&T> {
-        self.map.get(key.name()).and_then(|entry| entry.value.downcast_ref::<T>())
+        self.entry(key.name()).and_then(|entry| entry.value.downcast_ref::<T>())
     }
 
     /// The value under `key`, mutably.
     pub fn get_mut<T: Send + Sync + 'static>(&mut self, key: &AttributeKey<T>) -> Option<&mut T> {
-        self.map.get_mut(key.name()).and_then(|entry| entry.value.downcast_mut::<T>())
+        let index = self.position(key.name())?;
+        self.entries[index].value.downcast_mut::<T>()
     }
 
     /// True if there is a value of type `T` under `key`.
     pub fn contains<T: Send + Sync + 'static>(&self, key: &AttributeKey<T>) -> bool {
-        self.map.get(key.name()).is_some_and(|entry| entry.type_id == TypeId::of::<T>())
+        self.entry(key.name()).is_some_and(|entry| entry.type_id == TypeId::of::<T>())
     }
 
     /// Stores `value` under `key`, returning the value of type `T` it replaced.
     pub fn put<T: Send + Sync + 'static>(&mut self, key: &AttributeKey<T>, value: T) -> Option<T> {
-        let entry = Entry { type_id: TypeId::of::<T>(), value: Box::new(value) };
-        let old = self.map.insert(key.name.clone(), entry)?;
-        old.value.downcast::<T>().ok().map(|value| *value)
+        let (type_id, value): (_, Box<dyn Any + Send + Sync>) = (TypeId::of::<T>(), Box::new(value));
+        match self.position(key.name()) {
+            Some(index) => {
+                let entry = &mut self.entries[index];
+                entry.type_id = type_id;
+                let old = std::mem::replace(&mut entry.value, value);
+                old.downcast::<T>().ok().map(|value| *value)
+            }
+            None => {
+                self.entries.push(Entry { name: key.name.clone(), type_id, value });
+                None
+            }
+        }
     }
 
     /// Removes and returns the value under `key`.
     pub fn remove<T: Send + Sync + 'static>(&mut self, key: &AttributeKey<T>) -> Option<T> {
-        if !self.contains(key) {
+        let index = self.position(key.name())?;
+        if self.entries[index].type_id != TypeId::of::<T>() {
             return None;
         }
-        let entry = self.map.remove(key.name())?;
+        let entry = self.entries.swap_remove(index);
         entry.value.downcast::<T>().ok().map(|value| *value)
     }
 
@@ -121,12 +144,12 @@ impl Attributes {
 
     /// The names of every key present.
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.map.keys().map(|name| &**name)
+        self.entries.iter().map(|entry| &*entry.name)
     }
 
     /// True when no attribute is stored.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 }
 

@@ -1,6 +1,7 @@
 //! `OutgoingContent`: a rendered response body with its content type and status.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -26,8 +27,13 @@ pub struct OutgoingContent {
     body: Body,
     content_type: Option<HeaderValue>,
     status: Option<StatusCode>,
-    headers: HeaderMap,
+    /// Boxed, and made on first change: most content has no headers of its own, and content is moved a few
+    /// times per response, so it is kept small.
+    headers: Option<Box<HeaderMap>>,
 }
+
+/// The headers of content that has none.
+static NO_HEADERS: LazyLock<HeaderMap> = LazyLock::new(HeaderMap::new);
 
 /// `text/plain; charset=utf-8`.
 pub(crate) const TEXT_PLAIN_UTF8: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -37,7 +43,7 @@ pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("applicati
 impl OutgoingContent {
     /// Content of `body` with the given content type.
     pub fn new(body: impl Into<Body>, content_type: Option<HeaderValue>) -> Self {
-        OutgoingContent { body: body.into(), content_type, status: None, headers: HeaderMap::new() }
+        OutgoingContent { body: body.into(), content_type, status: None, headers: None }
     }
 
     /// UTF-8 text, `text/plain; charset=utf-8`.
@@ -62,7 +68,7 @@ impl OutgoingContent {
 
     /// No body, only a status.
     pub fn status_only(status: StatusCode) -> Self {
-        OutgoingContent { body: Body::empty(), content_type: None, status: Some(status), headers: HeaderMap::new() }
+        OutgoingContent { body: Body::empty(), content_type: None, status: Some(status), headers: None }
     }
 
     /// Sets the status this content answers with.
@@ -83,18 +89,18 @@ impl OutgoingContent {
     /// `Content-Range`, …); it replaces a response header of the same name when the response is written.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
+        self.headers_mut().insert(name, value);
         self
     }
 
     /// The headers that belong to this content.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.headers.as_deref().unwrap_or(&NO_HEADERS)
     }
 
     /// The headers that belong to this content, for changes.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.headers.get_or_insert_with(Box::default)
     }
 
     /// Sets the body's content type, or removes it.
@@ -129,6 +135,11 @@ impl OutgoingContent {
 
     /// Takes the parts: body, content type, status and the content's own headers.
     pub fn into_parts(self) -> (Body, Option<HeaderValue>, Option<StatusCode>, HeaderMap) {
+        (self.body, self.content_type, self.status, self.headers.map(|headers| *headers).unwrap_or_default())
+    }
+
+    /// The parts, with the content's own headers as stored: `None` when it has never had any.
+    pub(crate) fn into_raw_parts(self) -> (Body, Option<HeaderValue>, Option<StatusCode>, Option<Box<HeaderMap>>) {
         (self.body, self.content_type, self.status, self.headers)
     }
 }
@@ -138,7 +149,7 @@ impl fmt::Debug for OutgoingContent {
         f.debug_struct("OutgoingContent")
             .field("status", &self.status)
             .field("content_type", &self.content_type)
-            .field("headers", &self.headers)
+            .field("headers", self.headers())
             .field("body", &self.body)
             .finish()
     }

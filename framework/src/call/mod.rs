@@ -10,6 +10,7 @@ mod response;
 mod send;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
@@ -58,6 +59,8 @@ struct CallInner {
     request: ApplicationRequest,
     body: Mutex<Option<Body>>,
     state: Mutex<CallState>,
+    /// True once content is committed. Set with the state locked (with the content), read without the lock.
+    committed: AtomicBool,
     attributes: Mutex<Attributes>,
 }
 
@@ -66,7 +69,6 @@ struct CallInner {
 pub(crate) struct CallState {
     status: Option<StatusCode>,
     headers: http::HeaderMap,
-    committed: bool,
     content: Option<OutgoingContent>,
     path_parameters: Parameters,
     parameters: Option<Arc<Parameters>>,
@@ -102,6 +104,7 @@ impl ApplicationCall {
                 request,
                 body: Mutex::new(Some(body)),
                 state: Mutex::new(CallState::default()),
+                committed: AtomicBool::new(false),
                 attributes: Mutex::new(Attributes::new()),
             }),
         }
@@ -123,7 +126,7 @@ impl ApplicationCall {
 
     /// The response being built.
     pub fn response(&self) -> ApplicationResponse<'_> {
-        ApplicationResponse { state: &self.inner.state }
+        ApplicationResponse { state: &self.inner.state, committed: &self.inner.committed }
     }
 
     /// The call's typed attributes, locked. Do not hold the guard across an `.await`.
@@ -159,7 +162,7 @@ impl ApplicationCall {
 
     /// True once the call has been answered.
     pub fn is_handled(&self) -> bool {
-        self.state().committed
+        self.inner.committed.load(Ordering::Acquire)
     }
 
     /// Records the status an unhandled call answers with (routing records 404, 405 and the like here, and the
@@ -191,13 +194,10 @@ impl ApplicationCall {
     /// If the call was already answered, if no interceptor renders a value of this type (the error names the
     /// type), or if an interceptor of the send pipeline fails.
     pub async fn respond<T: Send + 'static>(&self, value: T) -> Result<()> {
-        let routed = {
-            let state = self.state();
-            if state.committed {
-                return Err(response::already_sent());
-            }
-            state.send_pipeline.clone()
-        };
+        if self.is_handled() {
+            return Err(response::already_sent());
+        }
+        let routed = self.state().send_pipeline.clone();
         let value = ResponseValue::new(value);
         match routed {
             Some(pipeline) => pipeline.execute(self.clone(), value).await?,

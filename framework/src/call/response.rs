@@ -3,8 +3,9 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::MutexGuard;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, Entry};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::{Body, CallState, OutgoingContent};
@@ -27,6 +28,7 @@ use crate::{Error, Result};
 /// ```
 pub struct ApplicationResponse<'a> {
     pub(super) state: &'a std::sync::Mutex<CallState>,
+    pub(super) committed: &'a AtomicBool,
 }
 
 impl fmt::Debug for ApplicationResponse<'_> {
@@ -35,7 +37,7 @@ impl fmt::Debug for ApplicationResponse<'_> {
         f.debug_struct("ApplicationResponse")
             .field("status", &state.status)
             .field("headers", &state.headers)
-            .field("committed", &state.committed)
+            .field("committed", &self.is_committed())
             .finish()
     }
 }
@@ -99,7 +101,7 @@ impl<'a> ApplicationResponse<'a> {
 
     /// True once content has been committed: the call is answered (Ktor's `isCommitted`/`isHandled`).
     pub fn is_committed(&self) -> bool {
-        self.lock().committed
+        self.committed.load(Ordering::Acquire)
     }
 
     /// Commits `content` as the answer to the call. Engines and the send pipeline's last step use this.
@@ -108,10 +110,10 @@ impl<'a> ApplicationResponse<'a> {
     /// If the call was already answered ([`Error::is_response_already_sent`]).
     pub fn commit(&self, content: OutgoingContent) -> Result<()> {
         let mut state = self.lock();
-        if state.committed {
+        if self.committed.load(Ordering::Acquire) {
             return Err(already_sent());
         }
-        state.committed = true;
+        self.committed.store(true, Ordering::Release);
         state.content = Some(content);
         Ok(())
     }
@@ -125,31 +127,33 @@ impl<'a> ApplicationResponse<'a> {
     pub fn take_http_response(&self) -> Option<http::Response<Body>> {
         let mut state = self.lock();
         let content = state.content.take()?;
-        let (body, content_type, content_status, content_headers) = content.into_parts();
+        let (body, content_type, content_status, content_headers) = content.into_raw_parts();
         let status = content_status.or(state.status).unwrap_or(StatusCode::OK);
         let mut headers = std::mem::take(&mut state.headers);
         drop(state);
         if let Some(content_type) = content_type {
             headers.entry(CONTENT_TYPE).or_insert(content_type);
         }
-        let mut last_name = None;
-        for (name, value) in content_headers {
-            // The first value of each name replaces the response's; further values of that name are appended.
-            match name {
-                Some(name) => {
-                    headers.insert(name.clone(), value);
-                    last_name = Some(name);
-                }
-                None => {
-                    if let Some(name) = &last_name {
-                        headers.append(name.clone(), value);
+        if let Some(content_headers) = content_headers {
+            let mut last_name = None;
+            for (name, value) in *content_headers {
+                // The first value of each name replaces the response's; further values of that name are appended.
+                match name {
+                    Some(name) => {
+                        headers.insert(name.clone(), value);
+                        last_name = Some(name);
+                    }
+                    None => {
+                        if let Some(name) = &last_name {
+                            headers.append(name.clone(), value);
+                        }
                     }
                 }
             }
         }
-        if let Some(length) = body.exact_len() {
-            if !headers.contains_key(CONTENT_LENGTH) && !bodyless_status(status) {
-                headers.insert(CONTENT_LENGTH, content_length(length));
+        if let Some(length) = body.exact_len().filter(|_| !bodyless_status(status)) {
+            if let Entry::Vacant(entry) = headers.entry(CONTENT_LENGTH) {
+                entry.insert(content_length(length));
             }
         }
         let mut response = http::Response::new(body);
@@ -159,9 +163,14 @@ impl<'a> ApplicationResponse<'a> {
     }
 }
 
-/// `Content-Length: length` in one allocation of the digits' size (`HeaderValue::from(u64)` makes two: a
-/// buffer of spare capacity, then a shared handle to it).
+/// `Content-Length: length`: no allocation below 1000 (the digits are sliced from a static table), otherwise one of
+/// the digits' size (`HeaderValue::from(u64)` makes two: a buffer of spare capacity, then a shared handle to it).
 fn content_length(length: u64) -> HeaderValue {
+    if let Some(digits) = small_decimal(length) {
+        if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from_static(digits)) {
+            return value;
+        }
+    }
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = length;
@@ -176,6 +185,38 @@ fn content_length(length: u64) -> HeaderValue {
     HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(&digits[start..]))
         .unwrap_or_else(|_| HeaderValue::from(length))
 }
+
+/// The decimal digits of `number`, from [`DECIMALS`], if it is below 1000.
+fn small_decimal(number: u64) -> Option<&'static [u8]> {
+    let number = usize::try_from(number).ok().filter(|&number| number < 1000)?;
+    let (start, width) = match number {
+        0..=9 => (number, 1),
+        10..=99 => (10 + 2 * (number - 10), 2),
+        _ => (190 + 3 * (number - 100), 3),
+    };
+    DECIMALS.get(start..start + width)
+}
+
+/// 0 to 999 in decimal, one after the other without separators: "0123456789101112…998999".
+static DECIMALS: [u8; 2890] = {
+    let mut table = [0u8; 2890];
+    let mut number = 0;
+    let mut at = 0;
+    while number < 1000 {
+        if number >= 100 {
+            table[at] = b'0' + (number / 100) as u8;
+            at += 1;
+        }
+        if number >= 10 {
+            table[at] = b'0' + (number / 10 % 10) as u8;
+            at += 1;
+        }
+        table[at] = b'0' + (number % 10) as u8;
+        at += 1;
+        number += 1;
+    }
+    table
+};
 
 fn bodyless_status(status: StatusCode) -> bool {
     status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
@@ -232,7 +273,7 @@ mod tests {
 
     #[test]
     fn content_length_is_the_decimal_length() {
-        for length in [0, 7, 10, 1234, 99_999, u64::MAX] {
+        for length in (0..1100).chain([1234, 99_999, u64::MAX]) {
             assert_eq!(content_length(length), HeaderValue::from(length), "{length}");
         }
     }

@@ -3,10 +3,12 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use futures_util::FutureExt;
+use std::future::{Future, poll_fn};
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
 use super::{BoxFuture, Interceptor, Step};
 use crate::Result;
@@ -80,9 +82,9 @@ where
     S: Send + 'static,
     C: Send + Sync + 'static,
 {
-    /// Runs `interceptors` from the first to the last with `subject` and returns the final subject.
-    pub(crate) async fn execute(interceptors: Interceptors<S, C>, context: C, subject: S) -> Result<S> {
-        let ctx = PipelineContext {
+    /// Starts an execution of `interceptors` with `subject`: the state every interceptor will share.
+    pub(crate) fn start(interceptors: Interceptors<S, C>, context: C, subject: S) -> Self {
+        PipelineContext {
             execution: Arc::new(Execution {
                 context,
                 subject: Mutex::new(Some(subject)),
@@ -90,9 +92,12 @@ where
                 next: AtomicUsize::new(0),
                 finished: AtomicBool::new(false),
             }),
-        };
-        ctx.run().await?;
-        let subject = match Arc::try_unwrap(ctx.execution) {
+        }
+    }
+
+    /// The subject at the end of the execution.
+    fn into_subject(self) -> Result<S> {
+        let subject = match Arc::try_unwrap(self.execution) {
             Ok(execution) => execution.subject.into_inner().unwrap_or_else(PoisonError::into_inner),
             // An interceptor kept a clone of its context: take the subject out of the shared state.
             Err(execution) => execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take(),
@@ -100,17 +105,31 @@ where
         subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor"))
     }
 
-    /// The flat loop: start interceptors one after another until none is left or the execution finished.
-    /// A `proceed` call runs this same loop from inside an interceptor.
-    async fn run(&self) -> Result<()> {
-        while let Some(pending) = self.run_ready()? {
-            // A panic while the step is polled becomes an error at this step, like one in `intercept`.
-            AssertUnwindSafe(pending)
-                .catch_unwind()
-                .await
-                .map_err(|payload| crate::Error::from_panic(payload.as_ref()))??;
+    /// The flat loop, polled: finish the step being awaited (`pending`), then start interceptors one after
+    /// another until none is left, the execution finished, or a step has to wait (kept in `pending`). A
+    /// `proceed` call runs this same loop from inside an interceptor.
+    ///
+    /// It is a poll function rather than an `async fn` so that the futures that run it
+    /// ([`PipelineExecution`], `proceed`) stay a few words in size: they are created, moved and stored per call.
+    fn poll_run(&self, pending: &mut Option<BoxFuture<Result<()>>>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        loop {
+            if let Some(step) = pending {
+                // A panic while the step is polled becomes an error at this step, like one in `intercept`.
+                let polled = catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)));
+                let result = match polled {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(result)) => result,
+                    Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
+                };
+                *pending = None;
+                result?;
+            }
+            match self.run_ready() {
+                Ok(Some(step)) => *pending = Some(step),
+                Ok(None) => return Poll::Ready(Ok(())),
+                Err(error) => return Poll::Ready(Err(error)),
+            }
         }
-        Ok(())
     }
 
     /// Starts interceptors, without any future, while their steps are ready at once (sync interceptors); returns
@@ -151,7 +170,8 @@ where
     /// One execution runs one interceptor at a time: call `proceed` from the interceptor's own flow, not from
     /// several tasks at once.
     pub async fn proceed(&self) -> Result<()> {
-        self.run().await
+        let mut pending = None;
+        poll_fn(|cx| self.poll_run(&mut pending, cx)).await
     }
 
     /// Replaces the subject with `subject`, then [`proceed`](Self::proceed)s.
@@ -223,5 +243,81 @@ impl<S> DerefMut for Subject<'_, S> {
 impl<S: fmt::Debug> fmt::Debug for Subject<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// The future of one execution of a pipeline, returned by [`Pipeline::execute`](super::Pipeline::execute):
+/// it resolves to the subject as the last interceptor left it.
+///
+/// It is a named type of a few words, not an `async` block, so that an engine can hold it without boxing
+/// it and a caller's own future stays small. Nothing runs until it is polled; dropping it before it finishes
+/// drops the step being awaited and starts no further interceptor.
+#[must_use = "futures do nothing unless polled"]
+pub struct PipelineExecution<S, C> {
+    state: ExecutionState<S, C>,
+}
+
+enum ExecutionState<S, C> {
+    /// No interceptor to run: the subject, returned as it is.
+    Empty(Option<S>),
+    /// Interceptors to run, and the step being awaited.
+    Running { ctx: PipelineContext<S, C>, pending: Option<BoxFuture<Result<()>>> },
+    /// Returned its output.
+    Done,
+}
+
+// The subject and the context are never pinned: they are moved in and out, never polled in place.
+impl<S, C> Unpin for PipelineExecution<S, C> {}
+
+impl<S, C> PipelineExecution<S, C> {
+    /// An execution with nothing to run: it resolves to `subject` at once.
+    pub(crate) fn empty(subject: S) -> Self {
+        PipelineExecution { state: ExecutionState::Empty(Some(subject)) }
+    }
+
+    /// An execution that runs the interceptors of `ctx`.
+    pub(crate) fn running(ctx: PipelineContext<S, C>) -> Self {
+        PipelineExecution { state: ExecutionState::Running { ctx, pending: None } }
+    }
+}
+
+impl<S, C> fmt::Debug for PipelineExecution<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            ExecutionState::Empty(_) => "empty",
+            ExecutionState::Running { pending: None, .. } => "running",
+            ExecutionState::Running { pending: Some(_), .. } => "waiting",
+            ExecutionState::Done => "done",
+        };
+        f.debug_struct("PipelineExecution").field("state", &state).finish()
+    }
+}
+
+impl<S, C> Future for PipelineExecution<S, C>
+where
+    S: Send + 'static,
+    C: Send + Sync + 'static,
+{
+    type Output = Result<S>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<S>> {
+        let this = self.get_mut();
+        let result = match &mut this.state {
+            ExecutionState::Empty(subject) => match subject.take() {
+                Some(subject) => Ok(subject),
+                None => Err(crate::Error::internal("a pipeline execution was polled after it finished")),
+            },
+            ExecutionState::Running { ctx, pending } => match ctx.poll_run(pending, cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) => match std::mem::replace(&mut this.state, ExecutionState::Done) {
+                    ExecutionState::Running { ctx, .. } => ctx.into_subject(),
+                    _ => unreachable!("matched just above"),
+                },
+                Poll::Ready(Err(error)) => Err(error),
+            },
+            ExecutionState::Done => Err(crate::Error::internal("a pipeline execution was polled after it finished")),
+        };
+        this.state = ExecutionState::Done;
+        Poll::Ready(result)
     }
 }

@@ -12,7 +12,7 @@ mod step;
 #[cfg(test)]
 mod tests;
 
-pub use context::{PipelineContext, Subject};
+pub use context::{PipelineContext, PipelineExecution, Subject};
 pub use interceptor::{Interceptor, SyncInterceptor, sync};
 pub use phase::{PhaseRelation, PipelinePhase};
 pub use pipeline::Pipeline;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
-use super::context::Interceptors;
+use super::context::{Interceptors, PipelineExecution};
 use super::interceptor::FnInterceptor;
 use super::{Interceptor, PhaseRelation, PipelineContext, PipelinePhase};
 use crate::{Error, Result};
@@ -337,11 +337,14 @@ where
     ///
     /// # Errors
     /// The first error an interceptor returns that no earlier interceptor handled in its `proceed`.
-    pub async fn execute(&self, context: C, subject: S) -> Result<S> {
+    ///
+    /// Nothing runs until the returned future is polled. It does not borrow the pipeline (it shares the list of
+    /// interceptors), so it can outlive `&self`.
+    pub fn execute(&self, context: C, subject: S) -> PipelineExecution<S, C> {
         let interceptors = self.interceptors();
         if interceptors.is_empty() {
-            return Ok(subject);
+            return PipelineExecution::empty(subject);
         }
-        PipelineContext::execute(Arc::clone(interceptors), context, subject).await
+        PipelineExecution::running(PipelineContext::start(Arc::clone(interceptors), context, subject))
     }
 }

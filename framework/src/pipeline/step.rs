@@ -1,5 +1,6 @@
 //! `Step`: the future an interceptor returns, ready at once or boxed.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -41,9 +42,19 @@ impl Step {
         Step::Ready(Some(result))
     }
 
-    /// A step that finishes when `future` does.
-    pub fn boxed(future: impl Future<Output = Result<()>> + Send + 'static) -> Self {
-        Step::Pending(Box::pin(future))
+    /// A step that finishes when `future` does. A future that is already a [`BoxFuture`] is kept as it is, not
+    /// boxed again.
+    pub fn boxed<F: Future<Output = Result<()>> + Send + 'static>(future: F) -> Self {
+        let mut slot = Some(future);
+        if let Some(boxed) = (&mut slot as &mut dyn Any).downcast_mut::<Option<BoxFuture<Result<()>>>>() {
+            if let Some(boxed) = boxed.take() {
+                return Step::Pending(boxed);
+            }
+        }
+        match slot {
+            Some(future) => Step::Pending(Box::pin(future)),
+            None => unreachable!("taken only when it is a boxed future, which returned above"),
+        }
     }
 
     /// True when the step finished without waiting.

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, DATE, SERVER};
+use http::header::{CONTENT_TYPE, DATE, Entry, SERVER};
 use http::{HeaderName, HeaderValue};
 
 use crate::application::{Plugin, PluginBuilder};
@@ -138,22 +138,29 @@ impl DefaultHeadersInstance {
         let subject = ctx.subject();
         let content = subject.content();
         let mut headers = call.response().headers_mut();
-        let mut add = |name: &HeaderName, values: &[HeaderValue]| {
+        // One lookup per name: the entry is taken only when neither the response nor the content has it.
+        let mut add = |name: &HeaderName, first: HeaderValue, rest: &[HeaderValue]| {
             let in_content = content.is_some_and(|content| {
-                content.headers().contains_key(name) || (name == CONTENT_TYPE && content.content_type().is_some())
+                (name == CONTENT_TYPE && content.content_type().is_some())
+                    || (!content.headers().is_empty() && content.headers().contains_key(name))
             });
-            if in_content || headers.contains_key(name) {
+            if in_content {
                 return;
             }
-            for value in values {
-                headers.append(name.clone(), value.clone());
+            if let Entry::Vacant(entry) = headers.entry(name) {
+                let mut entry = entry.insert_entry(first);
+                for value in rest {
+                    entry.append(value.clone());
+                }
             }
         };
         if let Some(date) = date {
-            add(&DATE, &[date]);
+            add(&DATE, date, &[]);
         }
         for (name, values) in &self.headers {
-            add(name, values);
+            if let Some((first, rest)) = values.split_first() {
+                add(name, first.clone(), rest);
+            }
         }
     }
 }
@@ -173,7 +180,13 @@ impl Plugin for DefaultHeaders {
             None => headers.push((name, vec![value])),
         };
         if let Some(server) = config.server {
-            add(SERVER, header_value("server", server)?);
+            // The default is static: sharing it per response costs no reference count.
+            let value = if server == DEFAULT_SERVER {
+                HeaderValue::from_static(DEFAULT_SERVER)
+            } else {
+                header_value("server", server)?
+            };
+            add(SERVER, value);
         }
         for (name, value) in config.headers {
             let header = HeaderName::try_from(name.as_str())

@@ -4,6 +4,7 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::HeaderValue;
 use mime::Mime;
@@ -50,7 +51,12 @@ pub struct ContentNegotiationConfig {
     pub(crate) receivable: HashMap<TypeId, Decode>,
     pub(crate) default_content_type: Option<Mime>,
     offered: String,
+    /// Tells installed configurations apart (for the per-thread cache of the last negotiation); set at install.
+    pub(crate) id: u64,
 }
+
+/// The id of the next configuration installed.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl fmt::Debug for ContentNegotiationConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,6 +110,7 @@ impl ContentNegotiationConfig {
         }
         let media: Vec<&str> = self.registrations.iter().map(|registration| registration.media.as_ref()).collect();
         self.offered = media.join(", ");
+        self.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The registered media types, for messages.

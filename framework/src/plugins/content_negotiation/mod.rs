@@ -10,8 +10,10 @@ mod negotiate;
 use std::future::Future;
 use std::sync::Arc;
 
-use http::HeaderValue;
+use std::cell::RefCell;
+
 use http::header::{ACCEPT, VARY};
+use http::{HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smallvec::SmallVec;
@@ -184,27 +186,68 @@ impl Plugin for ContentNegotiation {
     }
 }
 
-/// Turns a [`Negotiate`] value into content of the negotiated media type.
-fn render(ctx: &SendContext, config: &ContentNegotiationConfig) -> Result<()> {
-    let mut subject = ctx.subject();
-    let Some(negotiate) = subject.take::<Negotiate>() else { return Ok(()) };
-    let headers = ctx.context().request().headers();
+/// The registered media types `Accept` allows, as (quality, registration index), best first, ties to the earlier
+/// registered; inline for up to four registered media types, so that negotiating takes no allocation.
+type Candidates = SmallVec<[(f32, usize); 4]>;
+
+thread_local! {
+    /// The last negotiation of this thread with a single `Accept` field: the configuration's id, the field, and
+    /// the candidates. Clients send the same `Accept` on every request, so most negotiations are this one again.
+    static LAST_NEGOTIATION: RefCell<(u64, Vec<u8>, Candidates)> = RefCell::new((0, Vec::new(), SmallVec::new()));
+}
+
+/// The candidates for the `Accept` fields in `headers`.
+fn candidates(headers: &HeaderMap, config: &ContentNegotiationConfig) -> Candidates {
     let accept = headers.get_all(ACCEPT);
-    // (quality, registration index), best first, ties to the earlier registered; inline for up to four
-    // registered media types, so that negotiating takes no allocation.
-    let mut candidates: SmallVec<[(f32, usize); 4]> = config
+    let mut values = accept.iter();
+    let single = match (values.next(), values.next()) {
+        (Some(value), None) => Some(value),
+        _ => None,
+    };
+    // (A configuration that was never installed has id 0, and is not cached.)
+    let cacheable = config.id != 0;
+    let Some(single) = single.filter(|value| cacheable && value.len() <= MAX_CACHED_ACCEPT) else {
+        return negotiate_candidates(&accept.iter().collect::<SmallVec<[_; 4]>>(), config);
+    };
+    LAST_NEGOTIATION.with(|last| {
+        let mut last = last.borrow_mut();
+        let (id, field, candidates) = &mut *last;
+        if *id != config.id || field.as_slice() != single.as_bytes() {
+            *candidates = negotiate_candidates(&[single], config);
+            *id = config.id;
+            field.clear();
+            field.extend_from_slice(single.as_bytes());
+        }
+        candidates.clone()
+    })
+}
+
+/// The longest `Accept` field the per-thread cache keeps (a longer one is negotiated every time).
+const MAX_CACHED_ACCEPT: usize = 1024;
+
+/// The candidates for the `Accept` fields `accept`, worked out.
+fn negotiate_candidates(accept: &[&HeaderValue], config: &ContentNegotiationConfig) -> Candidates {
+    // Fields that are not visible ASCII are ignored.
+    let values: SmallVec<[&str; 4]> = accept.iter().filter_map(|value| value.to_str().ok()).collect();
+    let mut candidates: Candidates = config
         .registrations
         .iter()
         .enumerate()
-        .map(|(index, registration)| {
-            let values = accept.iter().filter_map(|value| value.to_str().ok());
-            (negotiate::quality(values, &registration.media), index)
-        })
+        .map(|(index, registration)| (negotiate::quality(values.iter().copied(), &registration.media), index))
         .filter(|(quality, _)| *quality > 0.0)
         .collect();
     if candidates.len() > 1 {
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     }
+    candidates
+}
+
+/// Turns a [`Negotiate`] value into content of the negotiated media type.
+fn render(ctx: &SendContext, config: &ContentNegotiationConfig) -> Result<()> {
+    let mut subject = ctx.subject();
+    let Some(negotiate) = subject.take::<Negotiate>() else { return Ok(()) };
+    let headers = ctx.context().request().headers();
+    let candidates = candidates(headers, config);
     for (_, index) in candidates {
         let registration = &config.registrations[index];
         if let Some(bytes) = registration.converter.serialize(negotiate.value(), &registration.media)? {
@@ -222,4 +265,45 @@ fn render(ctx: &SendContext, config: &ContentNegotiationConfig) -> Result<()> {
         headers.get(ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("(none)"),
         config.offered()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(media: &[&str]) -> ContentNegotiationConfig {
+        let mut config = ContentNegotiationConfig::default();
+        for media in media {
+            config.register(media.parse().unwrap(), JsonConverter);
+        }
+        config.finish();
+        config
+    }
+
+    fn accepting(values: &[&'static str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(ACCEPT, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn the_cached_negotiation_is_redone_for_another_accept_or_configuration() {
+        let both = config(&["application/json", "text/csv"]);
+        let json_only = config(&["application/json"]);
+        let csv_first = accepting(&["text/csv, application/json;q=0.5"]);
+        let json_first = accepting(&["text/csv;q=0.1, application/json"]);
+        for _ in 0..2 {
+            assert_eq!(candidates(&csv_first, &both).as_slice(), [(1.0, 1), (0.5, 0)]);
+            assert_eq!(candidates(&csv_first, &both).as_slice(), [(1.0, 1), (0.5, 0)]);
+            assert_eq!(candidates(&csv_first, &json_only).as_slice(), [(0.5, 0)]);
+            assert_eq!(candidates(&json_first, &json_only).as_slice(), [(1.0, 0)]);
+            assert_eq!(candidates(&json_first, &both).as_slice(), [(1.0, 0), (0.1, 1)]);
+            // Several fields, and none, are not cached.
+            let split = accepting(&["text/csv;q=0.2", "application/json;q=0.3"]);
+            assert_eq!(candidates(&split, &both).as_slice(), [(0.3, 0), (0.2, 1)]);
+            assert_eq!(candidates(&HeaderMap::new(), &both).as_slice(), [(1.0, 0), (1.0, 1)]);
+        }
+    }
 }
