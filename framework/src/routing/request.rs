@@ -6,7 +6,7 @@ use std::fmt;
 use http::header::HOST;
 use http::{HeaderMap, HeaderName, Method};
 
-use crate::call::{ApplicationCall, AttributeKey, Parameters};
+use crate::call::{ApplicationCall, ApplicationRequest, AttributeKey, Parameters};
 
 /// The call attribute that makes routing match HEAD requests to GET routes (set by AutoHeadResponse).
 pub const HEAD_AS_GET: AttributeKey<()> = AttributeKey::new("rotor.routing.HeadAsGet");
@@ -30,13 +30,16 @@ pub struct RoutingRequest<'a> {
     query: Query<'a>,
     headers: Option<&'a HeaderMap>,
     host: Option<&'a str>,
+    /// The call's request, when made from a call: its query and host are read only when a selector asks.
+    call_request: Option<&'a ApplicationRequest>,
     local_port: Option<u16>,
     ignore_trailing_slash: bool,
     head_as_get: bool,
 }
 
 enum Query<'a> {
-    Parsed(&'a Parameters),
+    /// The call's query parameters (parsed by the call on first use).
+    Call(&'a ApplicationRequest),
     Raw(Option<&'a str>, OnceCell<Parameters>),
 }
 
@@ -59,6 +62,7 @@ impl<'a> RoutingRequest<'a> {
             query: Query::Raw(None, OnceCell::new()),
             headers: None,
             host: None,
+            call_request: None,
             local_port: None,
             ignore_trailing_slash: false,
             head_as_get: false,
@@ -71,9 +75,10 @@ impl<'a> RoutingRequest<'a> {
         RoutingRequest {
             method: request.method(),
             path: request.path(),
-            query: Query::Parsed(request.query_parameters()),
+            query: Query::Call(request),
             headers: Some(request.headers()),
-            host: request.host(),
+            host: None,
+            call_request: Some(request),
             local_port: request.local_addr().map(|addr| addr.port()),
             ignore_trailing_slash,
             head_as_get: request.method() == Method::HEAD && call.attributes().contains(&HEAD_AS_GET),
@@ -151,7 +156,7 @@ impl<'a> RoutingRequest<'a> {
     /// The query parameters (parsed on first use).
     pub fn query(&self) -> &Parameters {
         match &self.query {
-            Query::Parsed(parameters) => parameters,
+            Query::Call(request) => request.query_parameters(),
             Query::Raw(raw, parsed) => parsed.get_or_init(|| raw.map(Parameters::parse_query).unwrap_or_default()),
         }
     }
@@ -165,7 +170,13 @@ impl<'a> RoutingRequest<'a> {
     /// The host name (without port, lower-cased brackets kept for IPv6) and the port: the port of the host,
     /// else the local port, else 80. The host is `localhost` when the request names none.
     pub fn host_and_port(&self) -> (&str, u16) {
-        let host = self.host.or_else(|| self.header_values(&HOST).next()).unwrap_or("localhost");
+        let host = self
+            .host
+            .or_else(|| match self.call_request {
+                Some(request) => request.host(),
+                None => self.header_values(&HOST).next(),
+            })
+            .unwrap_or("localhost");
         let default_port = self.local_port.unwrap_or(80);
         let (name, port) = if host.starts_with('[') {
             match host.find(']') {
