@@ -254,3 +254,34 @@ async fn interceptors_in_the_call_pipeline_can_wrap_the_rest() {
     assert_eq!(response.header("x-before"), Some("1"));
     assert_eq!(response.text().await, "early");
 }
+
+#[tokio::test]
+async fn a_panicking_route_handler_answers_500_and_an_earlier_proceed_sees_the_panic() {
+    // A route whose merged pipeline holds only its handlers runs them without executing that pipeline; a
+    // panic there must still come out as a panic error, through an application interceptor's `proceed`.
+    let app = test_application(|app| {
+        app.intercept(&ApplicationCallPipeline::MONITORING, |ctx| async move {
+            let outcome = ctx.proceed().await;
+            if let Err(error) = &outcome {
+                assert!(error.is_panic(), "{error}");
+                assert!(error.to_string().contains("route handler bug"), "{error}");
+            }
+            outcome
+        });
+        app.routing(|r| {
+            r.get("/{name}", |call: ApplicationCall| async move {
+                if call.request().path() == "/panic" {
+                    panic!("route handler bug");
+                }
+                call.respond_text("alive").await
+            });
+        });
+    })
+    .await;
+    let response = app.client().get("/panic").send().await;
+    assert_eq!(response.status(), 500);
+    let error = response.error().unwrap();
+    assert!(error.is_panic());
+    assert!(error.to_string().contains("route handler bug"), "{error}");
+    assert_eq!(app.client().get("/ok").send().await.text().await, "alive");
+}

@@ -95,6 +95,10 @@ pub struct RoutePipelines {
     pub(crate) call: crate::pipeline::Pipeline<(), ApplicationCall>,
     pub(crate) send: Option<Arc<crate::call::ApplicationSendPipeline>>,
     pub(crate) receive: Option<Arc<crate::call::ApplicationReceivePipeline>>,
+    /// The leaf's handlers, when the merged pipeline holds nothing else (no route on the way has an interceptor
+    /// or a plugin): routing then runs them one after the other without executing the pipeline, which would
+    /// do the same with one more execution state and one more boxed step per handler.
+    pub(crate) handlers_only: Option<Box<[Handler]>>,
 }
 
 impl fmt::Debug for RoutePipelines {
@@ -453,6 +457,7 @@ fn build_pipelines(chain: &[&Route], application: &crate::Application) -> Result
     for route in chain {
         merged.merge(&route.pipeline);
     }
+    let handlers_only = merged.pipeline().is_empty().then(|| leaf.handlers.iter().cloned().collect());
     for handler in &leaf.handlers {
         let handler = Arc::clone(handler);
         merged.try_intercept(&ApplicationCallPipeline::CALL, move |ctx| handler(ctx.call().clone()))?;
@@ -469,7 +474,7 @@ fn build_pipelines(chain: &[&Route], application: &crate::Application) -> Result
     } else {
         (None, None)
     };
-    Ok(RoutePipelines { call: merged.pipeline().clone(), send, receive })
+    Ok(RoutePipelines { call: merged.pipeline().clone(), send, receive, handlers_only })
 }
 
 fn parse_types(content_types: &[&str]) -> Vec<MediaType> {

@@ -73,7 +73,14 @@ async fn route_call(call: ApplicationCall) -> Result<()> {
     if let (Some(send), Some(receive)) = (&pipelines.send, &pipelines.receive) {
         call.set_pipelines(Arc::clone(send), Arc::clone(receive));
     }
-    pipelines.call.execute(call.clone(), ()).await?;
+    match &pipelines.handlers_only {
+        Some(handlers) => {
+            for handler in handlers {
+                handler(call.clone()).await?;
+            }
+        }
+        None => pipelines.call.execute(call.clone(), ()).await?,
+    }
     if !call.is_handled() {
         if let Some(status) = call.response().status() {
             call.respond(status).await?;
