@@ -447,8 +447,7 @@ impl CompiledTree {
         path: &'a str,
         offset: usize,
     ) -> Option<IndexMatch<'_>> {
-        // The way down: each route's position among its parent's children (the chain is built from these
-        // once a route matched, so trying a branch does not touch the routes themselves).
+        // The nodes to come back to, with the kind of children to try next there, if the way down finds nothing.
         let mut frames: SmallVec<[Frame; 4]> = SmallVec::new();
         let (mut id, mut offset, mut stage, mut worst) = (0, offset, Stage::Constant, quality::CONSTANT);
         loop {
