@@ -172,3 +172,41 @@ async fn installs_on_a_route_too() {
     assert!(app.client().get("/api/x").send().await.headers().contains_key(SERVER));
     assert!(!app.client().get("/plain").send().await.headers().contains_key(SERVER));
 }
+
+/// Runs `GET /` through `app` as an engine does, its request marked as answered by an engine that writes `Date`
+/// itself (or not), and returns the response as the engine takes it, without the `Content-Length` it would add.
+async fn engine_call(app: &Arc<Application>, engine_writes_date: bool) -> rotor::http::Response<rotor::call::Body> {
+    use rotor::call::{ApplicationRequest, Body};
+    let head = rotor::http::Request::get("/").header("host", "t").body(()).unwrap().into_parts().0;
+    let request = ApplicationRequest::new(head, None, None).with_engine_date(engine_writes_date);
+    let call = ApplicationCall::new(Arc::clone(app), request, Body::empty());
+    app.execute(&call).await.expect("answered");
+    call.response().take_http_response_without_length().expect("committed")
+}
+
+#[tokio::test]
+async fn date_is_left_to_an_engine_that_writes_it_unless_the_clock_is_ours() {
+    let system = test_application(|app| {
+        app.install(DefaultHeaders, Default::default());
+        routes(app);
+    })
+    .await;
+    let left = engine_call(system.application(), true).await;
+    assert_eq!(left.headers().get(DATE), None, "the engine writes Date");
+    assert_eq!(left.headers().get(SERVER).map(|v| v.to_str().unwrap()), Some(DEFAULT_SERVER));
+    assert_eq!(left.headers().get("content-length"), None, "the engine writes the length");
+    assert!(
+        engine_call(system.application(), false).await.headers().get(DATE).is_some(),
+        "an engine that does not: the plugin"
+    );
+
+    let fixed = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.clock(|| UNIX_EPOCH + Duration::from_secs(1_000_000_000));
+        });
+        routes(app);
+    })
+    .await;
+    let own = engine_call(fixed.application(), true).await;
+    assert_eq!(own.headers().get(DATE).map(|v| v.to_str().unwrap()), Some("Sun, 09 Sep 2001 01:46:40 GMT"));
+}

@@ -1,12 +1,15 @@
-//! DefaultHeaders over a real socket: one `Date` (the plugin's) and `Server` on the wire.
+//! DefaultHeaders over a real socket: one `Date` (the plugin's, or the engine's when the clock is the system's),
+//! one `Server` and one `Content-Length` on the wire.
 
 mod support;
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rotor::plugins::default_headers::{DEFAULT_SERVER, DefaultHeaders};
 use rotor::prelude::*;
-use support::{request, start};
+use support::{PATIENCE, request, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 fn module(app: &mut Application) {
     app.install_with(DefaultHeaders, |config| {
@@ -43,4 +46,59 @@ async fn date_and_server_reach_the_wire_once() {
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("server"), Some(DEFAULT_SERVER));
     assert_eq!(count(&missing, "date"), 1);
+}
+
+fn system_clock_module(app: &mut Application) {
+    app.install(DefaultHeaders, Default::default());
+    app.routing(|r| {
+        r.get("/", |call: ApplicationCall| async move { call.respond_text("Hello, World!").await });
+        r.head("/head", |call: ApplicationCall| async move { call.respond_text("abc").await });
+    });
+}
+
+/// The seconds between `date` (an HTTP date) and now.
+fn seconds_from_now(date: &str) -> u64 {
+    let date = httpdate::parse_http_date(date).unwrap_or_else(|error| panic!("{date:?} is not an HTTP date: {error}"));
+    let now = SystemTime::now();
+    now.duration_since(date).or_else(|_| date.duration_since(now)).map(|gap| gap.as_secs()).unwrap_or(u64::MAX)
+}
+
+#[tokio::test]
+async fn with_the_system_clock_date_and_content_length_reach_the_wire_once() {
+    // The engine writes `Date` and `Content-Length` itself here (DefaultHeaders leaves `Date` to it, the response
+    // leaves the length to it): each still appears exactly once, with the right value.
+    let server = start(system_clock_module).await;
+    let response = request(server.addr, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(count(&response, "date"), 1, "{:?}", response.headers);
+    assert!(seconds_from_now(response.header("date").unwrap()) <= 2, "{:?}", response.header("date"));
+    assert_eq!(count(&response, "content-length"), 1, "{:?}", response.headers);
+    assert_eq!(response.header("content-length"), Some("13"));
+    assert_eq!(response.text(), "Hello, World!");
+    assert_eq!(count(&response, "server"), 1);
+
+    let missing = request(server.addr, "GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+    assert_eq!(missing.status, 404);
+    assert_eq!(count(&missing, "date"), 1, "{:?}", missing.headers);
+    assert_eq!(count(&missing, "content-length"), 1, "{:?}", missing.headers);
+}
+
+#[tokio::test]
+async fn a_head_route_keeps_its_content_length_and_sends_no_body() {
+    let server = start(system_clock_module).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connects");
+    // HEAD then GET, pipelined: body bytes after the HEAD's head would come before the GET's status line.
+    stream
+        .write_all(b"HEAD /head HTTP/1.1\r\nhost: t\r\n\r\nGET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("sends");
+    let mut received = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await.expect("in time").expect("reads");
+    let text = String::from_utf8(received).expect("text");
+    let (head, rest) = text.split_once("\r\n\r\n").expect("a HEAD response");
+    let head = head.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(head.matches("content-length: 3\r\n").count(), 1, "{head}");
+    assert_eq!(head.matches("\r\ndate: ").count(), 1, "{head}");
+    assert!(rest.starts_with("HTTP/1.1 200"), "the HEAD response had a body: {rest:?}");
 }

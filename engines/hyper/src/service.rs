@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
-use http::{HeaderValue, Request, Response, StatusCode, Version};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 use hyper::body::Incoming;
 use rotor::ApplicationCall;
 use rotor::application::CallExecution;
@@ -123,13 +123,23 @@ fn new_call(state: &ConnectionState, request: Request<Incoming>) -> ApplicationC
     } else {
         Body::new(LimitedBody::new(body, limits.max_body_size, limits.request_read_timeout))
     };
-    let request = ApplicationRequest::new(parts, Some(state.remote_addr), Some(state.local_addr));
+    // hyper writes `Date` (from its once-a-second cache) on every response that has none, HTTP/1 and HTTP/2.
+    let request =
+        ApplicationRequest::new(parts, Some(state.remote_addr), Some(state.local_addr)).with_engine_date(true);
     ApplicationCall::new(Arc::clone(&state.shared.application), request, body)
 }
 
 /// The response of a call the application has run, with `outcome`, the error that escaped it if any.
 fn response_of(call: &ApplicationCall, outcome: rotor::Result<()>) -> Response<Body> {
-    let mut response = call.response().take_http_response().unwrap_or_else(|| {
+    // hyper's HTTP/1 writes `Content-Length` from the body's exact size itself (for HEAD it would write none for
+    // the emptied body, so there the header is made here).
+    let request = call.request();
+    let taken = if request.version() <= Version::HTTP_11 && request.method() != Method::HEAD {
+        call.response().take_http_response_without_length()
+    } else {
+        call.response().take_http_response()
+    };
+    let mut response = taken.unwrap_or_else(|| {
         tracing::error!(target: "rotor::engine", "a call finished without a committed response; answering 500");
         status_response(StatusCode::INTERNAL_SERVER_ERROR, "")
     });

@@ -32,6 +32,7 @@ pub struct ApplicationRequest {
     remote_addr: Option<SocketAddr>,
     local_addr: Option<SocketAddr>,
     query: OnceLock<Parameters>,
+    engine_writes_date: bool,
 }
 
 impl ApplicationRequest {
@@ -46,7 +47,29 @@ impl ApplicationRequest {
             remote_addr,
             local_addr,
             query: OnceLock::new(),
+            engine_writes_date: false,
         }
+    }
+
+    /// Records that the engine answering this request writes a `Date` header itself on a response that has
+    /// none (hyper does, from a clock it formats once a second); DefaultHeaders then leaves `Date` to it.
+    ///
+    /// ```
+    /// use rotor::call::ApplicationRequest;
+    ///
+    /// let head = rotor::http::Request::get("/").body(()).unwrap();
+    /// let request = ApplicationRequest::new(head.into_parts().0, None, None).with_engine_date(true);
+    /// assert!(request.engine_writes_date());
+    /// ```
+    #[must_use]
+    pub fn with_engine_date(mut self, writes_date: bool) -> Self {
+        self.engine_writes_date = writes_date;
+        self
+    }
+
+    /// True if the engine writes `Date` on a response that has none (see [`with_engine_date`](Self::with_engine_date)).
+    pub fn engine_writes_date(&self) -> bool {
+        self.engine_writes_date
     }
 
     /// The method.

@@ -125,6 +125,18 @@ impl<'a> ApplicationResponse<'a> {
     ///
     /// `None` if nothing was committed or it was already taken.
     pub fn take_http_response(&self) -> Option<http::Response<Body>> {
+        self.take_http_response_framed(true)
+    }
+
+    /// Like [`take_http_response`](Self::take_http_response), but without the `Content-Length` it would add from
+    /// the body's exact length: for an engine that writes that header itself from the body's size (the hyper
+    /// engine's HTTP/1, for responses to anything but `HEAD`), which saves a header-map insertion per response.
+    /// A `Content-Length` set on the response or the content is kept either way.
+    pub fn take_http_response_without_length(&self) -> Option<http::Response<Body>> {
+        self.take_http_response_framed(false)
+    }
+
+    fn take_http_response_framed(&self, add_length: bool) -> Option<http::Response<Body>> {
         let mut state = self.lock();
         let content = state.content.take()?;
         let (body, content_type, content_status, content_headers) = content.into_raw_parts();
@@ -151,7 +163,7 @@ impl<'a> ApplicationResponse<'a> {
                 }
             }
         }
-        if let Some(length) = body.exact_len().filter(|_| !bodyless_status(status)) {
+        if let Some(length) = body.exact_len().filter(|_| add_length && !bodyless_status(status)) {
             if let Entry::Vacant(entry) = headers.entry(CONTENT_LENGTH) {
                 entry.insert(content_length(length));
             }
@@ -276,5 +288,25 @@ mod tests {
         for length in (0..1100).chain([1234, 99_999, u64::MAX]) {
             assert_eq!(content_length(length), HeaderValue::from(length), "{length}");
         }
+    }
+
+    #[test]
+    fn the_length_is_added_unless_the_engine_writes_it_and_one_set_is_kept() {
+        let take = |set: Option<&'static str>, add_length: bool| {
+            let state = std::sync::Mutex::new(CallState::default());
+            let committed = AtomicBool::new(false);
+            let response = ApplicationResponse { state: &state, committed: &committed };
+            if let Some(value) = set {
+                response.set_header(CONTENT_LENGTH, value).unwrap();
+            }
+            response.commit(OutgoingContent::text("hello")).unwrap();
+            let taken =
+                if add_length { response.take_http_response() } else { response.take_http_response_without_length() };
+            let headers = taken.unwrap().headers().clone();
+            headers.get_all(CONTENT_LENGTH).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(take(None, true), ["5"]);
+        assert_eq!(take(None, false), Vec::<String>::new());
+        assert_eq!(take(Some("5"), false), ["5"], "a length set on the response stays");
     }
 }

@@ -45,6 +45,11 @@ pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
 /// [`OutgoingContent`](crate::call::OutgoingContent)), is never overridden. The headers are added in the send
 /// pipeline's After phase, so they reach every answer that goes through the send pipeline: handler responses,
 /// 404/405 answers for unhandled calls, and error answers.
+///
+/// An engine that writes `Date` itself on every response that lacks one (the hyper engine does, from the same
+/// system clock, formatted once a second) is left to do so: the response still carries `Date`, without a
+/// header-map entry per call. With a [`clock`](DefaultHeadersConfig::clock) of your own, DefaultHeaders always
+/// sets `Date` from it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultHeaders;
 
@@ -54,6 +59,8 @@ pub struct DefaultHeadersConfig {
     server: Option<String>,
     date: bool,
     clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    /// True once [`clock`](Self::clock) set a clock of its own: `Date` then always comes from it.
+    own_clock: bool,
 }
 
 impl Default for DefaultHeadersConfig {
@@ -63,6 +70,7 @@ impl Default for DefaultHeadersConfig {
             server: Some(DEFAULT_SERVER.to_owned()),
             date: true,
             clock: Arc::new(SystemTime::now),
+            own_clock: false,
         }
     }
 }
@@ -106,6 +114,7 @@ impl DefaultHeadersConfig {
     /// The clock `Date` is read from (default [`SystemTime::now`]); for tests.
     pub fn clock(&mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> &mut Self {
         self.clock = Arc::new(clock);
+        self.own_clock = true;
         self
     }
 }
@@ -115,6 +124,11 @@ pub struct DefaultHeadersInstance {
     /// By name, in the order configured; all values of a name are sent, or none if the response has it.
     headers: Vec<(HeaderName, Vec<HeaderValue>)>,
     date: Option<DateCache>,
+    /// True when `Date` may be left to an engine that writes it ([`ApplicationRequest::engine_writes_date`]):
+    /// the clock is the system's, so the engine's `Date` is the same one.
+    ///
+    /// [`ApplicationRequest::engine_writes_date`]: crate::call::ApplicationRequest::engine_writes_date
+    engine_date: bool,
 }
 
 impl fmt::Debug for DefaultHeadersInstance {
@@ -134,7 +148,8 @@ impl DefaultHeadersInstance {
 
     fn apply(&self, ctx: &SendContext) {
         let call = ctx.call();
-        let date = self.date();
+        // An engine that writes `Date` itself does it from the same system clock, without a header-map entry.
+        let date = if self.engine_date && call.request().engine_writes_date() { None } else { self.date() };
         let subject = ctx.subject();
         let content = subject.content();
         let mut headers = call.response().headers_mut();
@@ -193,8 +208,9 @@ impl Plugin for DefaultHeaders {
                 .map_err(|error| Error::config(format!("DefaultHeaders: invalid header name {name:?}: {error}")))?;
             add(header, header_value(&name, value)?);
         }
+        let engine_date = !config.own_clock;
         let date = config.date.then(|| DateCache::new(config.clock));
-        let instance = Arc::new(DefaultHeadersInstance { headers, date });
+        let instance = Arc::new(DefaultHeadersInstance { headers, date, engine_date });
         let shared = Arc::clone(&instance);
         plugin.pipeline_mut().send_pipeline_mut().intercept_sync(&ApplicationSendPipeline::AFTER, move |ctx| {
             shared.apply(ctx);

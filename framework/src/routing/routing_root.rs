@@ -9,8 +9,9 @@ use super::resolve::Resolution;
 use super::route::RoutePipelines;
 use super::trace::ROUTE_TRACE;
 use super::{Route, RoutingRequest, route_trace};
-use crate::application::ApplicationCallPipeline;
+use crate::application::{ApplicationCallPipeline, CallContext};
 use crate::call::{ApplicationCall, AttributeKey, OutgoingContent, Parameters};
+use crate::pipeline::{Interceptor, Step};
 use crate::{Application, Result};
 
 /// The tracing target routing logs under.
@@ -43,7 +44,8 @@ impl Application {
         if !self.attributes().contains(&ROUTING) {
             let root = Route::root(self.environment().clone());
             self.attributes_mut().put(&ROUTING, root);
-            self.intercept(&ApplicationCallPipeline::CALL, |ctx| route_call(ctx.call().clone()));
+            let added = self.pipeline_mut().add_interceptor(&ApplicationCallPipeline::CALL, RouteCall);
+            debug_assert!(added.is_ok(), "the call pipeline has the Call phase");
             if self.environment().development() {
                 self.intercept(&ApplicationCallPipeline::FALLBACK, |ctx| async move {
                     ctx.proceed().await?;
@@ -63,30 +65,55 @@ pub fn routing_root(application: &Application) -> Option<&Route> {
     application.attributes().get(&ROUTING)
 }
 
-/// The Call-phase interceptor: resolve, then run the route's merged pipeline, or record why nothing matched.
-async fn route_call(call: ApplicationCall) -> Result<()> {
-    if call.is_handled() {
-        return Ok(());
+/// The Call-phase interceptor: resolve, then run the route's handlers (or its merged pipeline), or record why
+/// nothing matched.
+///
+/// Resolution runs as the interceptor is called, without a future; a route with one handler and nothing else in
+/// its merged pipeline hands the pipeline that handler's own future, so a routed call costs no boxed step of
+/// routing's. A handler that sets a status without responding is answered with that status once the call
+/// pipeline is done ([`Application::execute`]).
+struct RouteCall;
+
+impl Interceptor<(), ApplicationCall> for RouteCall {
+    fn intercept(&self, ctx: CallContext) -> Step {
+        self.intercept_ref(&ctx)
     }
-    let Some((pipelines, parameters)) = resolve_call(&call)? else { return Ok(()) };
-    call.set_path_parameters(parameters);
-    if let (Some(send), Some(receive)) = (&pipelines.send, &pipelines.receive) {
-        call.set_pipelines(Arc::clone(send), Arc::clone(receive));
-    }
-    match &pipelines.handlers_only {
-        Some(handlers) => {
-            for handler in handlers {
-                handler(call.clone()).await?;
-            }
+
+    fn intercept_ref(&self, ctx: &CallContext) -> Step {
+        let call = ctx.call();
+        if call.is_handled() {
+            return Step::ready(Ok(()));
         }
-        None => pipelines.call.execute(call.clone(), ()).await?,
-    }
-    if !call.is_handled() {
-        if let Some(status) = call.response().status() {
-            call.respond(status).await?;
+        let (pipelines, parameters) = match resolve_call(call) {
+            Ok(Some(resolved)) => resolved,
+            Ok(None) => return Step::ready(Ok(())),
+            Err(error) => return Step::ready(Err(error)),
+        };
+        if !parameters.is_empty() {
+            call.set_path_parameters(parameters);
         }
+        if let (Some(send), Some(receive)) = (&pipelines.send, &pipelines.receive) {
+            call.set_pipelines(Arc::clone(send), Arc::clone(receive));
+        }
+        match pipelines.handlers_only.as_deref() {
+            Some([handler]) => Step::Pending(handler(call.clone())),
+            Some(_) => Step::boxed(run_handlers(call.clone(), pipelines)),
+            None => Step::boxed(run_pipeline(call.clone(), pipelines)),
+        }
+    }
+}
+
+/// Runs a route's handlers one after the other (a route with several, and nothing else in its pipeline).
+async fn run_handlers(call: ApplicationCall, pipelines: Arc<RoutePipelines>) -> Result<()> {
+    for handler in pipelines.handlers_only.as_deref().unwrap_or_default() {
+        handler(call.clone()).await?;
     }
     Ok(())
+}
+
+/// Runs a route's merged call pipeline (its interceptors and plugins, then its handlers).
+async fn run_pipeline(call: ApplicationCall, pipelines: Arc<RoutePipelines>) -> Result<()> {
+    pipelines.call.execute(call, ()).await.map(drop)
 }
 
 fn resolve_call(call: &ApplicationCall) -> Result<Option<(Arc<RoutePipelines>, Parameters)>> {

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Instructions per request: each server under callgrind, sent a fixed number of pipelined requests by
+# client.py, twice (SMALL and LARGE requests); the difference divided by LARGE - SMALL is what one request costs,
+# start-up and shutdown cancelled out. A count of instructions does not depend on the machine's load, so this runs
+# while other work does, unlike bench/load.sh. See bench/README.md, "Instructions per request".
+#
+#   bench/instructions/measure.sh                       # rotor and hyper, /plaintext and /json
+#   SERVERS=rotor PATHS=/plaintext bench/instructions/measure.sh
+#
+# Settings: SERVERS="rotor hyper" (also axum, actix), PATHS="/plaintext /json", SMALL=2048, LARGE=10240,
+# PEERS_TARGET_DIR=bench/peers/target-instructions (release profile with line tables, so that
+# `callgrind_annotate` can name functions; the callgrind files stay in $PEERS_TARGET_DIR/instructions), SKIP_BUILD=1.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+peers=$root/bench/peers
+SERVERS=${SERVERS:-rotor hyper}
+PATHS=${PATHS:-/plaintext /json}
+SMALL=${SMALL:-2048}
+LARGE=${LARGE:-10240}
+PEERS_TARGET_DIR=${PEERS_TARGET_DIR:-$peers/target-instructions}
+SKIP_BUILD=${SKIP_BUILD:-0}
+out=$PEERS_TARGET_DIR/instructions
+mkdir -p "$out"
+
+say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+if ! command -v valgrind >/dev/null; then
+    say "installing valgrind with apt-get"
+    if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq valgrind >/dev/null
+fi
+for tool in valgrind python3 taskset cargo; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+
+declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server)
+declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server)
+read -r -a servers <<<"$SERVERS"
+packages=()
+for server in "${servers[@]}"; do
+    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor)"
+    packages+=(-p "${package[$server]}")
+done
+if [[ $SKIP_BUILD != 1 ]]; then
+    say "building ${servers[*]} (release, with line tables) into $PEERS_TARGET_DIR"
+    CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked \
+        --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR" "${packages[@]}"
+fi
+
+# run <server> <path> <requests>: prints the instructions the server executed in its whole life.
+run() {
+    local server=$1 path=$2 requests=$3 name log port waited=0 pid
+    name=$server-$(basename "$path")-$requests
+    log=$out/$name.log
+    PORT=0 RUST_LOG=info taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$out/$name.callgrind" \
+        "$PEERS_TARGET_DIR/release/${binary[$server]}" >"$log" 2>&1 &
+    pid=$!
+    until port=$(grep -m1 -oE '(127\.0\.0\.1|localhost):[0-9]+' "$log" | cut -d: -f2) && [[ -n $port ]]; do
+        kill -0 "$pid" 2>/dev/null || die "$server exited before it was ready: $(cat "$log")"
+        ((waited++ < 1200)) || die "$server did not say where it listens within 60 s"
+        sleep 0.05
+    done
+    taskset -c 1 python3 "$root/bench/instructions/client.py" "$port" "$path" "$requests" ||
+        { kill "$pid"; die "the client failed against $server"; }
+    kill -TERM "$pid"
+    wait "$pid" || true
+    grep -m1 -oE 'Collected : [0-9]+' "$log" | grep -oE '[0-9]+' || die "no total in $log"
+}
+
+printf '| server | path | instructions per request |\n|---|---|---:|\n'
+for path in $PATHS; do
+    for server in "${servers[@]}"; do
+        small=$(run "$server" "$path" "$SMALL")
+        large=$(run "$server" "$path" "$LARGE")
+        printf '| %s | %s | %d |\n' "$server" "$path" $(((large - small) / (LARGE - SMALL)))
+    done
+done
+say "callgrind files: $out (callgrind_annotate <file> for a breakdown; the LARGE run minus the SMALL one is the requests' share)"
