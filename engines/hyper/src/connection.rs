@@ -143,14 +143,27 @@ pub(crate) struct ConnectionState {
 
 impl ConnectionState {
     /// A call has begun: its head is read, and the connection is busy until it ends.
-    pub(crate) fn call_started(&self) {
+    ///
+    /// `http1`: the connection speaks HTTP/1, where hyper calls the service, polls the call and drops it all in
+    /// the connection's own task, one call at a time. The count then has a single writer, and a load and a
+    /// store keep it (the watch only reads it) without the cost of a locked read-modify-write per call;
+    /// HTTP/2 streams run in tasks of their own, concurrently, and count with `fetch_add`.
+    pub(crate) fn call_started(&self, http1: bool) {
         self.head_since.store(0, Ordering::Relaxed);
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if http1 {
+            self.in_flight.store(self.in_flight.load(Ordering::Relaxed) + 1, Ordering::Release);
+        } else {
+            self.in_flight.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
-    /// A call has ended.
-    pub(crate) fn call_ended(&self) {
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    /// A call has ended (`http1` as for [`call_started`](Self::call_started)).
+    pub(crate) fn call_ended(&self, http1: bool) {
+        if http1 {
+            self.in_flight.store(self.in_flight.load(Ordering::Relaxed).saturating_sub(1), Ordering::Release);
+        } else {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
         self.active.store(true, Ordering::Relaxed);
     }
 

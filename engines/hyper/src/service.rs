@@ -42,8 +42,8 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             && limits
                 .max_requests_per_connection
                 .is_some_and(|max| state.requests.fetch_add(1, Ordering::AcqRel) + 1 >= max);
-        state.call_started();
-        let in_flight = InFlight(Arc::clone(state));
+        state.call_started(http1);
+        let in_flight = InFlight { state: Arc::clone(state), http1, last };
         let stage = match refuse(state, &request) {
             Some(mut refusal) => {
                 if http1 {
@@ -53,10 +53,10 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             }
             None => {
                 let call = new_call(state, request);
-                Stage::Running(call.application().execute(&call))
+                Stage::Running(call.execute())
             }
         };
-        CallFuture { stage, last, _in_flight: in_flight }
+        CallFuture { stage, in_flight }
     }
 }
 
@@ -66,10 +66,9 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
 /// a slot it allocates once per connection, so a request costs no allocation and no copy of a large future here.
 pub(crate) struct CallFuture {
     stage: Stage,
-    /// The connection closes after this response (`maxRequestsPerConnection`).
-    last: bool,
-    /// Marks the call as ended when the future is dropped (answered, or cut off).
-    _in_flight: InFlight,
+    /// Marks the call as ended when the future is dropped (answered, or cut off); says whether the connection
+    /// closes after this response.
+    in_flight: InFlight,
 }
 
 enum Stage {
@@ -97,7 +96,7 @@ impl Future for CallFuture {
             status_response(StatusCode::INTERNAL_SERVER_ERROR, "")
         });
         this.stage = Stage::Answered(None);
-        if this.last {
+        if this.in_flight.last {
             response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         }
         Poll::Ready(Ok(response))
@@ -105,11 +104,17 @@ impl Future for CallFuture {
 }
 
 /// Marks the call as ended when it is dropped (answered, or cut off).
-struct InFlight(Arc<ConnectionState>);
+struct InFlight {
+    state: Arc<ConnectionState>,
+    /// The call came over HTTP/1 (see [`ConnectionState::call_started`]).
+    http1: bool,
+    /// The connection closes after this response (`maxRequestsPerConnection`).
+    last: bool,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.call_ended();
+        self.state.call_ended(self.http1);
     }
 }
 

@@ -198,7 +198,7 @@ impl TestRequestBuilder {
             ApplicationRequest::new(parts, Some(self.remote_addr), Some(TEST_LOCAL_ADDR)),
             body,
         );
-        let execution = call.application().execute(&call);
+        let execution = call.clone().execute();
         let mut execution = std::pin::pin!(execution);
         // Most calls finish without waiting: poll once before arming the time limit, so that they cost no timer.
         // A call that waits gets the whole limit from there.

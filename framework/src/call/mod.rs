@@ -61,7 +61,13 @@ struct CallInner {
     state: Mutex<CallState>,
     /// True once content is committed. Set with the state locked (with the content), read without the lock.
     committed: AtomicBool,
+    /// True once [`ApplicationCall::set_pipelines`] gave the call pipelines of its own (set with the state
+    /// locked): until then `respond` and `receive` run the application's without taking the lock.
+    routed_pipelines: AtomicBool,
     attributes: Mutex<Attributes>,
+    /// True once the attributes were handed out for a change: until then they are empty, and a lookup takes no
+    /// lock.
+    attributed: AtomicBool,
 }
 
 /// The mutable part of a call, behind one lock.
@@ -105,7 +111,9 @@ impl ApplicationCall {
                 body: Mutex::new(Some(body)),
                 state: Mutex::new(CallState::default()),
                 committed: AtomicBool::new(false),
+                routed_pipelines: AtomicBool::new(false),
                 attributes: Mutex::new(Attributes::new()),
+                attributed: AtomicBool::new(false),
             }),
         }
     }
@@ -131,7 +139,18 @@ impl ApplicationCall {
 
     /// The call's typed attributes, locked. Do not hold the guard across an `.await`.
     pub fn attributes(&self) -> MutexGuard<'_, Attributes> {
+        // Marked before the lock is taken, so a lookup that finds it unmarked knows nothing was put yet (one that
+        // happens-after a put sees the mark: it was stored before the put, in the same thread).
+        if !self.inner.attributed.load(Ordering::Relaxed) {
+            self.inner.attributed.store(true, Ordering::Relaxed);
+        }
         self.inner.attributes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// True if the call has the attribute `key`; takes no lock while no attribute was ever put (most calls, on
+    /// the lookups routing makes for every call).
+    pub(crate) fn has_attribute<T: Send + Sync + 'static>(&self, key: &AttributeKey<T>) -> bool {
+        self.inner.attributed.load(Ordering::Relaxed) && self.attributes().contains(key)
     }
 
     /// The parameters: path parameters captured by routing, then the query parameters.
@@ -182,6 +201,15 @@ impl ApplicationCall {
         let mut state = self.state();
         state.send_pipeline = Some(send);
         state.receive_pipeline = Some(receive);
+        self.inner.routed_pipelines.store(true, Ordering::Release);
+    }
+
+    /// The send pipeline routing gave the call, if any; no lock for a call it gave none.
+    fn routed_send_pipeline(&self) -> Option<Arc<ApplicationSendPipeline>> {
+        if !self.inner.routed_pipelines.load(Ordering::Acquire) {
+            return None;
+        }
+        self.state().send_pipeline.clone()
     }
 
     /// Responds with `value`, run through the send pipeline.
@@ -197,7 +225,7 @@ impl ApplicationCall {
         if self.is_handled() {
             return Err(response::already_sent());
         }
-        let routed = self.state().send_pipeline.clone();
+        let routed = self.routed_send_pipeline();
         let value = ResponseValue::new(value);
         match routed {
             Some(pipeline) => pipeline.execute(self.clone(), value).await?,
@@ -269,7 +297,11 @@ impl ApplicationCall {
     /// body stream that fails; an error if the body was already received.
     pub async fn receive<T: Send + 'static>(&self) -> Result<T> {
         let request = ReceiveRequest::new::<T>(self.take_body()?);
-        let routed = self.state().receive_pipeline.clone();
+        let routed = if self.inner.routed_pipelines.load(Ordering::Acquire) {
+            self.state().receive_pipeline.clone()
+        } else {
+            None
+        };
         let request = match routed {
             Some(pipeline) => pipeline.execute(self.clone(), request).await?,
             None => self.inner.application.receive_pipeline().execute(self.clone(), request).await?,

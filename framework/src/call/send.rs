@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use super::{ApplicationCall, Body, OutgoingContent};
-use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase, Step, sync};
+use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase, Step, in_place};
 use crate::{Error, Result};
 
 /// The send pipeline (Ktor's `ApplicationSendPipeline`): its subject is the [`ResponseValue`] given to
@@ -64,7 +64,7 @@ impl Pipeline<ResponseValue, ApplicationCall> {
     /// Adds the built-in steps an application's send pipeline has: rendering of text, bytes, status codes,
     /// streams and `OutgoingContent` (first in Render), and the commit to the call (first in Engine).
     pub(crate) fn install_builtin_steps(&mut self) -> Result<()> {
-        self.add_interceptor(&Self::RENDER, sync(render_builtin))?;
+        self.add_interceptor(&Self::RENDER, in_place(render_builtin))?;
         self.add_interceptor(&Self::ENGINE, CommitContent)
     }
 }
@@ -212,8 +212,7 @@ impl fmt::Debug for ResponseValue {
 }
 
 /// Renders the values Rotor knows how to send without any plugin.
-fn render_builtin(ctx: &SendContext) -> Result<()> {
-    let mut subject = ctx.subject();
+fn render_builtin(subject: &mut ResponseValue, _call: &ApplicationCall) -> Result<()> {
     if subject.content().is_some() {
         return Ok(());
     }
@@ -252,7 +251,15 @@ impl crate::pipeline::Interceptor<ResponseValue, ApplicationCall> for CommitCont
     }
 
     fn intercept_ref(&self, ctx: &SendContext) -> Step {
-        let value = std::mem::replace(&mut *ctx.subject(), ResponseValue { repr: Repr::Taken });
-        Step::ready(value.into_content().and_then(|content| ctx.context().response().commit(content)))
+        Step::ready(self.intercept_in_place(&mut ctx.subject(), ctx.context()))
+    }
+
+    fn works_in_place(&self) -> bool {
+        true
+    }
+
+    fn intercept_in_place(&self, subject: &mut ResponseValue, call: &ApplicationCall) -> Result<()> {
+        let value = std::mem::replace(subject, ResponseValue { repr: Repr::Taken });
+        value.into_content().and_then(|content| call.response().commit(content))
     }
 }

@@ -14,7 +14,20 @@ use super::{BoxFuture, Interceptor, Step};
 use crate::Result;
 
 /// The pre-built, shared list of interceptors that one execution walks.
-pub(crate) type Interceptors<S, C> = Arc<[Arc<dyn Interceptor<S, C>>]>;
+pub(crate) type Interceptors<S, C> = Arc<[Entry<S, C>]>;
+
+/// One interceptor of the pre-built list, with whether it works on the subject in place (read once, here).
+pub(crate) struct Entry<S, C> {
+    pub(crate) interceptor: Arc<dyn Interceptor<S, C>>,
+    pub(crate) in_place: bool,
+}
+
+impl<S: 'static, C: 'static> Entry<S, C> {
+    pub(crate) fn new(interceptor: Arc<dyn Interceptor<S, C>>) -> Self {
+        let in_place = interceptor.works_in_place();
+        Entry { interceptor, in_place }
+    }
+}
 
 /// One execution of a pipeline, seen from an interceptor: the subject, the context, and the controls
 /// [`proceed`](PipelineContext::proceed), [`proceed_with`](PipelineContext::proceed_with) and
@@ -140,10 +153,13 @@ where
     fn run_ready(&self) -> Result<Option<BoxFuture<Result<()>>>> {
         let execution = &*self.execution;
         let interceptors = &*execution.interceptors;
+        // The subject, locked once for a run of interceptors that work on it in place; released before any other
+        // interceptor runs (it may lock the subject itself, or wait).
+        let mut held: Option<MutexGuard<'_, Option<S>>> = None;
         loop {
             // Read again at every step: an interceptor may have run the rest itself (`proceed`).
             let index = execution.next.load(Ordering::Acquire);
-            let Some(interceptor) = interceptors.get(index) else { return Ok(None) };
+            let Some(entry) = interceptors.get(index) else { return Ok(None) };
             if execution.finished.load(Ordering::Acquire) {
                 execution.next.store(interceptors.len(), Ordering::Release);
                 return Ok(None);
@@ -152,6 +168,18 @@ where
             // A panic in an interceptor becomes an error here, so earlier interceptors see it come out of their
             // `proceed` like any other error, and the process goes on. `catch_unwind` costs nothing unless
             // something panics.
+            if entry.in_place {
+                let guard =
+                    held.get_or_insert_with(|| execution.subject.lock().unwrap_or_else(PoisonError::into_inner));
+                let Some(subject) = guard.as_mut() else {
+                    return Err(crate::Error::internal("the pipeline's subject was taken by an interceptor"));
+                };
+                catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, &execution.context)))
+                    .map_err(|payload| crate::Error::from_panic(payload.as_ref()))??;
+                continue;
+            }
+            held = None;
+            let interceptor = &entry.interceptor;
             let step = catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
                 .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
             match step {

@@ -53,6 +53,23 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     fn intercept_ref(&self, ctx: &PipelineContext<S, C>) -> Step {
         self.intercept(ctx.clone())
     }
+
+    /// True if this interceptor works on the subject and the context alone and never waits: the pipeline then
+    /// calls [`intercept_in_place`](Self::intercept_in_place) instead of the other two, and runs consecutive such
+    /// interceptors under one lock of the subject. Read once, when the pipeline's list is built. Default false.
+    fn works_in_place(&self) -> bool {
+        false
+    }
+
+    /// Runs this interceptor on the subject, borrowed, in `context`; called only if
+    /// [`works_in_place`](Self::works_in_place) says so. The default does nothing.
+    ///
+    /// # Errors
+    /// The interceptor's error, which ends the execution as one from [`intercept`](Self::intercept) does.
+    fn intercept_in_place(&self, subject: &mut S, context: &C) -> Result<()> {
+        let _ = (subject, context);
+        Ok(())
+    }
 }
 
 /// An interceptor made of an async closure; see [`Pipeline::intercept`](super::Pipeline::intercept).
@@ -74,6 +91,63 @@ where
 {
     fn intercept(&self, ctx: PipelineContext<S, C>) -> Step {
         Step::boxed((self.f)(ctx))
+    }
+}
+
+/// Wraps a closure that works on the subject in place, never waits and needs no pipeline control
+/// ([`finish`](PipelineContext::finish), [`proceed`](PipelineContext::proceed)) into an [`Interceptor`]: it
+/// costs no allocation, and consecutive ones run under one lock of the subject (a plain [`sync`] closure locks
+/// it each time it looks at it).
+///
+/// ```
+/// use rotor::pipeline::{in_place, Pipeline, PipelinePhase};
+///
+/// const MAIN: PipelinePhase = PipelinePhase::new("Main");
+/// let mut pipeline = Pipeline::<Vec<&str>, &'static str>::new([MAIN]);
+/// pipeline.add_interceptor(&MAIN, in_place(|trail: &mut Vec<&str>, name: &&str| {
+///     trail.push(name);
+///     Ok(())
+/// })).unwrap();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(pipeline.execute("main", Vec::new()).await.unwrap(), ["main"]);
+/// # });
+/// ```
+pub fn in_place<S, C, F>(f: F) -> InPlaceInterceptor<F>
+where
+    F: Fn(&mut S, &C) -> Result<()> + Send + Sync + 'static,
+{
+    InPlaceInterceptor { f }
+}
+
+/// An interceptor made of a closure over the subject in place; made by [`in_place`].
+pub struct InPlaceInterceptor<F> {
+    f: F,
+}
+
+impl<F> fmt::Debug for InPlaceInterceptor<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InPlaceInterceptor")
+    }
+}
+
+impl<S, C, F> Interceptor<S, C> for InPlaceInterceptor<F>
+where
+    F: Fn(&mut S, &C) -> Result<()> + Send + Sync + 'static,
+{
+    fn intercept(&self, ctx: PipelineContext<S, C>) -> Step {
+        self.intercept_ref(&ctx)
+    }
+
+    fn intercept_ref(&self, ctx: &PipelineContext<S, C>) -> Step {
+        Step::ready((self.f)(&mut ctx.subject(), ctx.context()))
+    }
+
+    fn works_in_place(&self) -> bool {
+        true
+    }
+
+    fn intercept_in_place(&self, subject: &mut S, context: &C) -> Result<()> {
+        (self.f)(subject, context)
     }
 }
 

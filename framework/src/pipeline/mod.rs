@@ -13,7 +13,7 @@ mod step;
 mod tests;
 
 pub use context::{PipelineContext, PipelineExecution, Subject};
-pub use interceptor::{Interceptor, SyncInterceptor, sync};
+pub use interceptor::{InPlaceInterceptor, Interceptor, SyncInterceptor, in_place, sync};
 pub use phase::{PhaseRelation, PipelinePhase};
 pub use pipeline::Pipeline;
 pub use step::{BoxFuture, Step};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
-use super::context::{Interceptors, PipelineExecution};
+use super::context::{Entry, Interceptors, PipelineExecution};
 use super::interceptor::FnInterceptor;
 use super::{Interceptor, PhaseRelation, PipelineContext, PipelinePhase};
 use crate::{Error, Result};
@@ -264,11 +264,14 @@ impl<S, C> Pipeline<S, C> {
             PhaseRelation::After(reference) => self.try_insert_phase_after(reference, content.phase.clone()).is_ok(),
         }
     }
+}
 
+impl<S: 'static, C: 'static> Pipeline<S, C> {
     /// The flattened list of every interceptor in phase order, built on first use after a change.
     pub(crate) fn interceptors(&self) -> &Interceptors<S, C> {
         self.flattened.get_or_init(|| {
-            self.phases.iter().flat_map(|content| content.interceptors.iter().cloned()).collect::<Vec<_>>().into()
+            let entries = self.phases.iter().flat_map(|content| content.interceptors.iter().cloned().map(Entry::new));
+            entries.collect::<Vec<_>>().into()
         })
     }
 }

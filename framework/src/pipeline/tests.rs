@@ -360,3 +360,71 @@ fn every_interceptor_has_started_once_the_execution_returns() {
     pipeline.intercept_sync(&B, |_ctx| Ok(()));
     assert_eq!(block_on(pipeline.execute((), Vec::new())).unwrap(), [false, true]);
 }
+
+/// An in-place interceptor that records `name` into the subject.
+fn mark_in_place(pipeline: &mut TestPipeline, phase: &PipelinePhase, name: &'static str) {
+    let step = in_place(move |subject: &mut Vec<String>, _trail: &Trail| {
+        subject.push(name.to_owned());
+        Ok(())
+    });
+    pipeline.add_interceptor(phase, step).unwrap();
+}
+
+#[test]
+fn in_place_interceptors_run_in_order_among_the_others() {
+    let mut pipeline = TestPipeline::new([A, B, C]);
+    mark_in_place(&mut pipeline, &A, "a1");
+    mark_in_place(&mut pipeline, &A, "a2");
+    // A sync interceptor locks the subject itself: the run of in-place ones must have let it go.
+    pipeline.intercept_sync(&B, |ctx| {
+        ctx.subject().push("b-sync".to_owned());
+        Ok(())
+    });
+    mark_in_place(&mut pipeline, &B, "b1");
+    mark(&mut pipeline, &C, "c-async");
+    mark_in_place(&mut pipeline, &C, "c1");
+    assert_eq!(run(&pipeline).unwrap(), ["a1", "a2", "b-sync", "b1", "c-async", "c1"]);
+    assert!(pipeline.interceptors()[0].in_place && !pipeline.interceptors()[2].in_place);
+}
+
+#[test]
+fn an_in_place_interceptor_sees_the_subject_an_earlier_proceed_left_and_an_error_ends_the_execution() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        ctx.proceed_with(vec!["replaced".to_owned()]).await?;
+        ctx.subject().push("after".to_owned());
+        Ok(())
+    });
+    mark_in_place(&mut pipeline, &B, "b1");
+    assert_eq!(run(&pipeline).unwrap(), ["replaced", "b1", "after"]);
+
+    let mut failing = TestPipeline::new([A, B]);
+    failing.add_interceptor(&A, in_place(|_: &mut Vec<String>, _: &Trail| Err(Error::internal("stop")))).unwrap();
+    mark_in_place(&mut failing, &B, "never");
+    assert!(run(&failing).unwrap_err().to_string().contains("stop"));
+}
+
+#[test]
+fn a_panic_in_an_in_place_interceptor_is_an_error_and_leaves_the_subject_usable() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept(&A, |ctx| async move {
+        let error = ctx.proceed().await.unwrap_err();
+        assert!(error.to_string().contains("in place boom"), "{error}");
+        // The subject's lock was not poisoned by the panic, and the run's lock was let go.
+        ctx.subject().push("recovered".to_owned());
+        Ok(())
+    });
+    pipeline.add_interceptor(&B, in_place(|_: &mut Vec<String>, _: &Trail| panic!("in place boom"))).unwrap();
+    assert_eq!(run(&pipeline).unwrap(), ["recovered"]);
+}
+
+#[test]
+fn finish_stops_in_place_interceptors_too() {
+    let mut pipeline = TestPipeline::new([A, B]);
+    pipeline.intercept_sync(&A, |ctx| {
+        ctx.finish();
+        Ok(())
+    });
+    mark_in_place(&mut pipeline, &B, "never");
+    assert_eq!(run(&pipeline).unwrap(), Vec::<String>::new());
+}

@@ -7,7 +7,8 @@ use http::{HeaderValue, Method};
 
 use crate::Result;
 use crate::application::{Plugin, PluginBuilder};
-use crate::call::{ApplicationSendPipeline, Body, OutgoingContent, ResponseValue, SendContext};
+use crate::call::{ApplicationCall, ApplicationSendPipeline, Body, OutgoingContent, ResponseValue};
+use crate::pipeline::in_place;
 use crate::routing::HEAD_AS_GET;
 
 /// Answers `HEAD` requests from the `GET` routes (Ktor's `AutoHeadResponse`): the same status and headers as
@@ -55,17 +56,19 @@ impl Plugin for AutoHeadResponse {
             }
             async { Ok(()) }
         });
-        plugin.pipeline_mut().send_pipeline_mut().intercept_sync(&ApplicationSendPipeline::AFTER, drop_body);
+        plugin
+            .pipeline_mut()
+            .send_pipeline_mut()
+            .add_interceptor(&ApplicationSendPipeline::AFTER, in_place(drop_body))?;
         Ok(Arc::new(()))
     }
 }
 
 /// For a HEAD request: keeps the length the body had, then drops the body.
-fn drop_body(ctx: &SendContext) -> Result<()> {
-    if ctx.context().request().method() != Method::HEAD {
+fn drop_body(subject: &mut ResponseValue, call: &ApplicationCall) -> Result<()> {
+    if call.request().method() != Method::HEAD {
         return Ok(());
     }
-    let mut subject = ctx.subject();
     let Some(content) = subject.content_mut() else { return Ok(()) };
     let length = content.body().exact_len();
     if let Some(length) = length {

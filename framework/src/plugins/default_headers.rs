@@ -32,7 +32,8 @@ use http::header::{CONTENT_TYPE, DATE, Entry, SERVER};
 use http::{HeaderName, HeaderValue};
 
 use crate::application::{Plugin, PluginBuilder};
-use crate::call::{ApplicationSendPipeline, SendContext};
+use crate::call::{ApplicationCall, ApplicationSendPipeline, ResponseValue};
+use crate::pipeline::in_place;
 use crate::{Error, Result};
 
 /// The `Server` header DefaultHeaders sends unless configured otherwise.
@@ -146,11 +147,9 @@ impl DefaultHeadersInstance {
         self.date.as_ref().map(DateCache::get)
     }
 
-    fn apply(&self, ctx: &SendContext) {
-        let call = ctx.call();
+    fn apply(&self, subject: &ResponseValue, call: &ApplicationCall) {
         // An engine that writes `Date` itself does it from the same system clock, without a header-map entry.
         let date = if self.engine_date && call.request().engine_writes_date() { None } else { self.date() };
-        let subject = ctx.subject();
         let content = subject.content();
         let mut headers = call.response().headers_mut();
         // One lookup per name: the entry is taken only when neither the response nor the content has it.
@@ -212,10 +211,11 @@ impl Plugin for DefaultHeaders {
         let date = config.date.then(|| DateCache::new(config.clock));
         let instance = Arc::new(DefaultHeadersInstance { headers, date, engine_date });
         let shared = Arc::clone(&instance);
-        plugin.pipeline_mut().send_pipeline_mut().intercept_sync(&ApplicationSendPipeline::AFTER, move |ctx| {
-            shared.apply(ctx);
+        let apply = in_place(move |subject: &mut ResponseValue, call: &ApplicationCall| {
+            shared.apply(subject, call);
             Ok(())
         });
+        plugin.pipeline_mut().send_pipeline_mut().add_interceptor(&ApplicationSendPipeline::AFTER, apply)?;
         Ok(instance)
     }
 }

@@ -50,5 +50,5 @@ impl Plugin for IgnoreTrailingSlash {
 
 /// True when IgnoreTrailingSlash marked `call`.
 pub(crate) fn ignores_trailing_slash(call: &ApplicationCall) -> bool {
-    call.attributes().contains(&IGNORE_TRAILING_SLASH)
+    call.has_attribute(&IGNORE_TRAILING_SLASH)
 }

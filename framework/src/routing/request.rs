@@ -81,7 +81,7 @@ impl<'a> RoutingRequest<'a> {
             call_request: Some(request),
             local_port: request.local_addr().map(|addr| addr.port()),
             ignore_trailing_slash,
-            head_as_get: request.method() == Method::HEAD && call.attributes().contains(&HEAD_AS_GET),
+            head_as_get: request.method() == Method::HEAD && call.has_attribute(&HEAD_AS_GET),
         }
     }
 

@@ -137,11 +137,12 @@ impl<'r, 'a> Matched<'r, 'a> {
         }
     }
 
-    /// The leaf's merged pipelines, built on first use.
-    pub(crate) fn pipelines(&self, application: &crate::Application) -> Result<Arc<RoutePipelines>> {
+    /// The leaf's merged pipelines, built on first use; borrowed from the route tree, so that taking them
+    /// counts no reference.
+    pub(crate) fn pipelines(&self, application: &crate::Application) -> Result<&'r Arc<RoutePipelines>> {
         if let Way::Index { found, .. } = &self.way {
             if let Some(built) = found.pipelines.get() {
-                return Ok(Arc::clone(built));
+                return Ok(built);
             }
         }
         self.route().pipelines(self.chain(), application)

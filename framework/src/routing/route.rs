@@ -442,12 +442,12 @@ impl Route {
     }
 
     /// The merged pipelines for the resolved path `chain` (root…this route), built on first use.
-    pub(crate) fn pipelines(&self, chain: &[&Route], application: &crate::Application) -> Result<Arc<RoutePipelines>> {
+    pub(crate) fn pipelines(&self, chain: &[&Route], application: &crate::Application) -> Result<&Arc<RoutePipelines>> {
         if let Some(cached) = self.cache.get() {
-            return Ok(Arc::clone(cached));
+            return Ok(cached);
         }
         let built = Arc::new(build_pipelines(chain, application)?);
-        Ok(Arc::clone(self.cache.get_or_init(|| built)))
+        Ok(self.cache.get_or_init(|| built))
     }
 }
 

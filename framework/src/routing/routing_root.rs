@@ -97,8 +97,8 @@ impl Interceptor<(), ApplicationCall> for RouteCall {
         }
         match pipelines.handlers_only.as_deref() {
             Some([handler]) => Step::Pending(handler(call.clone())),
-            Some(_) => Step::boxed(run_handlers(call.clone(), pipelines)),
-            None => Step::boxed(run_pipeline(call.clone(), pipelines)),
+            Some(_) => Step::boxed(run_handlers(call.clone(), Arc::clone(pipelines))),
+            None => Step::boxed(run_pipeline(call.clone(), Arc::clone(pipelines))),
         }
     }
 }
@@ -116,7 +116,9 @@ async fn run_pipeline(call: ApplicationCall, pipelines: Arc<RoutePipelines>) -> 
     pipelines.call.execute(call, ()).await.map(drop)
 }
 
-fn resolve_call(call: &ApplicationCall) -> Result<Option<(Arc<RoutePipelines>, Parameters)>> {
+/// The resolved route's merged pipelines (borrowed from the route tree) and path parameters, or `None` with the
+/// reason recorded on the call.
+fn resolve_call(call: &ApplicationCall) -> Result<Option<(&Arc<RoutePipelines>, Parameters)>> {
     let application = call.application();
     let Some(root) = routing_root(application) else { return Ok(None) };
     let request = RoutingRequest::from_call(call, ignores_trailing_slash(call));

@@ -24,7 +24,8 @@ pub use incoming::IncomingContent;
 pub use json::JsonConverter;
 
 use crate::application::{Plugin, PluginBuilder};
-use crate::call::{ApplicationCall, ApplicationSendPipeline, OutgoingContent, ResponseValue, SendContext};
+use crate::call::{ApplicationCall, ApplicationSendPipeline, OutgoingContent, ResponseValue};
+use crate::pipeline::in_place;
 use crate::{Error, Result};
 use converter::Outgoing;
 
@@ -176,10 +177,10 @@ impl Plugin for ContentNegotiation {
         let config = Arc::new(config);
         let respond = Arc::clone(&config);
         // Rendering never waits: a sync interceptor, with no future to box per response.
-        plugin
-            .pipeline_mut()
-            .send_pipeline_mut()
-            .try_intercept_sync(&ApplicationSendPipeline::TRANSFORM, move |ctx| render(ctx, &respond))?;
+        plugin.pipeline_mut().send_pipeline_mut().add_interceptor(
+            &ApplicationSendPipeline::TRANSFORM,
+            in_place(move |subject, call| render(subject, call, &respond)),
+        )?;
         let receive = Arc::clone(&config);
         plugin.on_call_receive(move |ctx| incoming::receive(ctx, Arc::clone(&receive)));
         Ok(config)
@@ -243,10 +244,9 @@ fn negotiate_candidates(accept: &[&HeaderValue], config: &ContentNegotiationConf
 }
 
 /// Turns a [`Negotiate`] value into content of the negotiated media type.
-fn render(ctx: &SendContext, config: &ContentNegotiationConfig) -> Result<()> {
-    let mut subject = ctx.subject();
+fn render(subject: &mut ResponseValue, call: &ApplicationCall, config: &ContentNegotiationConfig) -> Result<()> {
     let Some(negotiate) = subject.take::<Negotiate>() else { return Ok(()) };
-    let headers = ctx.context().request().headers();
+    let headers = call.request().headers();
     let candidates = candidates(headers, config);
     for (_, index) in candidates {
         let registration = &config.registrations[index];
