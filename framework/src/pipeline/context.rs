@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
-use super::{BoxFuture, Interceptor, Step};
+use super::{BoxFuture, Interceptor, Step, spare};
 use crate::Result;
 
 /// The pre-built, shared list of interceptors that one execution walks.
@@ -60,10 +60,12 @@ pub struct PipelineContext<S, C> {
     execution: Arc<Execution<S, C>>,
 }
 
-/// The state one execution's interceptors share. It is allocated once per execution; walking the interceptors
+/// The state one execution's interceptors share. Each thread reuses the state of its last finished execution of
+/// the same types when nothing else refers to it (see `spare`), else allocates one; walking the interceptors
 /// takes no further allocation and no atomic read-modify-write for a step that does not wait.
 pub(crate) struct Execution<S, C> {
-    context: C,
+    /// `None` only while the state is spare, between executions.
+    context: Option<C>,
     subject: Mutex<Option<S>>,
     interceptors: Interceptors<S, C>,
     /// The index of the next interceptor to start. Only the flow that is running the interceptors moves it
@@ -96,24 +98,47 @@ where
     C: Send + Sync + 'static,
 {
     /// Starts an execution of `interceptors` with `subject`: the state every interceptor will share.
-    pub(crate) fn start(interceptors: Interceptors<S, C>, context: C, subject: S) -> Self {
+    pub(crate) fn start(interceptors: &Interceptors<S, C>, context: C, subject: S) -> Self {
+        if let Some(mut execution) = spare::take::<Execution<S, C>>() {
+            // Kept only when nothing else referred to it, so this finds it unique.
+            if let Some(state) = Arc::get_mut(&mut execution) {
+                if !Arc::ptr_eq(&state.interceptors, interceptors) {
+                    state.interceptors = Arc::clone(interceptors);
+                }
+                state.context = Some(context);
+                *state.subject.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(subject);
+                *state.next.get_mut() = 0;
+                *state.finished.get_mut() = false;
+                return PipelineContext { execution };
+            }
+        }
         PipelineContext {
             execution: Arc::new(Execution {
-                context,
+                context: Some(context),
                 subject: Mutex::new(Some(subject)),
-                interceptors,
+                interceptors: Arc::clone(interceptors),
                 next: AtomicUsize::new(0),
                 finished: AtomicBool::new(false),
             }),
         }
     }
 
-    /// The subject at the end of the execution.
-    fn into_subject(self) -> Result<S> {
-        let subject = match Arc::try_unwrap(self.execution) {
-            Ok(execution) => execution.subject.into_inner().unwrap_or_else(PoisonError::into_inner),
+    /// The subject at the end of the execution; the state is kept for the thread's next execution of this type
+    /// when nothing else refers to it.
+    fn into_subject(mut self) -> Result<S> {
+        let subject = match Arc::get_mut(&mut self.execution) {
+            Some(state) => {
+                let subject = state.subject.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+                // The context (for application pipelines, a handle to the call) goes now, not at the reuse.
+                state.context = None;
+                // A list its pipeline no longer holds (the pipeline was changed or dropped) is not kept alive.
+                if Arc::strong_count(&state.interceptors) > 1 {
+                    spare::put(self.execution);
+                }
+                subject
+            }
             // An interceptor kept a clone of its context: take the subject out of the shared state.
-            Err(execution) => execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take(),
+            None => self.execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take(),
         };
         subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor"))
     }
@@ -174,7 +199,8 @@ where
                 let Some(subject) = guard.as_mut() else {
                     return Err(crate::Error::internal("the pipeline's subject was taken by an interceptor"));
                 };
-                catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, &execution.context)))
+                let context = self.context();
+                catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, context)))
                     .map_err(|payload| crate::Error::from_panic(payload.as_ref()))??;
                 continue;
             }
@@ -223,9 +249,19 @@ where
 }
 
 impl<S, C> PipelineContext<S, C> {
+    /// Where this execution's shared state lives (tests check that states are reused).
+    #[cfg(test)]
+    pub(crate) fn state_address(&self) -> usize {
+        Arc::as_ptr(&self.execution) as *const () as usize
+    }
+
     /// The context of this execution (for application pipelines, the `ApplicationCall`).
     pub fn context(&self) -> &C {
-        &self.execution.context
+        match &self.execution.context {
+            Some(context) => context,
+            // A state is spare only when no context refers to it.
+            None => unreachable!("a pipeline context refers to a spare execution state"),
+        }
     }
 
     /// The subject, locked for reading or changing. Do not hold it across an `.await`.

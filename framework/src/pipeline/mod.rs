@@ -8,6 +8,7 @@ mod interceptor;
 mod phase;
 #[allow(clippy::module_inception)]
 mod pipeline;
+mod spare;
 mod step;
 #[cfg(test)]
 mod tests;

@@ -348,6 +348,6 @@ where
         if interceptors.is_empty() {
             return PipelineExecution::empty(subject);
         }
-        PipelineExecution::running(PipelineContext::start(Arc::clone(interceptors), context, subject))
+        PipelineExecution::running(PipelineContext::start(interceptors, context, subject))
     }
 }

@@ -428,3 +428,60 @@ fn finish_stops_in_place_interceptors_too() {
     mark_in_place(&mut pipeline, &B, "never");
     assert_eq!(run(&pipeline).unwrap(), Vec::<String>::new());
 }
+
+/// A pipeline that records where each execution's state lives, and keeps a clone of the context when asked.
+type Kept = Arc<Mutex<Vec<PipelineContext<Vec<String>, Trail>>>>;
+
+fn addresses(kept: Kept) -> TestPipeline {
+    let mut pipeline = TestPipeline::new([A]);
+    pipeline.intercept_sync(&A, move |ctx| {
+        ctx.subject().push(ctx.state_address().to_string());
+        if ctx.context().lock().unwrap().first().is_some_and(|flag| flag == "keep") {
+            kept.lock().unwrap().push(ctx.clone());
+        }
+        Ok(())
+    });
+    pipeline
+}
+
+/// The state this thread keeps for the next execution of a `TestPipeline`, if any: where it lives.
+fn spare_state() -> Option<String> {
+    let state = super::spare::take::<super::context::Execution<Vec<String>, Trail>>()?;
+    Some((Arc::as_ptr(&state) as *const () as usize).to_string())
+}
+
+#[test]
+fn a_finished_state_is_kept_for_the_thread_and_its_context_is_dropped_at_the_end() {
+    block_on(async {
+        let pipeline = addresses(Arc::default());
+        let trail = Trail::default();
+        let first = pipeline.execute(Arc::clone(&trail), Vec::new()).await.unwrap();
+        assert_eq!(Arc::strong_count(&trail), 1, "the context went with the end of the execution");
+        assert_eq!(spare_state().as_deref(), Some(first[0].as_str()), "the state is kept for the next execution");
+        assert_eq!(spare_state(), None, "taken once");
+    });
+}
+
+#[test]
+fn a_state_a_kept_context_refers_to_is_not_kept() {
+    block_on(async {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let pipeline = addresses(Arc::clone(&kept));
+        let keep = Trail::new(Mutex::new(vec!["keep".to_owned()]));
+        pipeline.execute(keep, Vec::new()).await.unwrap();
+        assert_eq!(spare_state(), None, "the state stays the kept context's");
+        let kept = kept.lock().unwrap();
+        assert_eq!(kept[0].context().lock().unwrap().as_slice(), ["keep"], "and still has its context");
+    });
+}
+
+#[test]
+fn a_state_whose_pipeline_is_gone_is_not_kept() {
+    block_on(async {
+        let pipeline = addresses(Arc::default());
+        let execution = pipeline.execute(Trail::default(), Vec::new());
+        drop(pipeline);
+        execution.await.unwrap();
+        assert_eq!(spare_state(), None, "the state would have kept the dropped pipeline's interceptors alive");
+    });
+}
