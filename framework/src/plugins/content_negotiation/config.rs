@@ -69,14 +69,33 @@ impl fmt::Debug for ContentNegotiationConfig {
     }
 }
 
+/// Media types whose `Content-Type` value is a static string: a response shares it without the reference count
+/// (two locked read-modify-writes) a value copied from the `Mime` costs per response.
+const STATIC_CONTENT_TYPES: [&str; 6] = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/xml",
+    "text/plain; charset=utf-8",
+    "text/html; charset=utf-8",
+    "text/csv",
+];
+
+/// The `Content-Type` value responses of `media_type` carry.
+fn content_type_value(media_type: &Mime) -> HeaderValue {
+    match STATIC_CONTENT_TYPES.iter().find(|known| **known == media_type.as_ref()) {
+        Some(known) => HeaderValue::from_static(known),
+        None => HeaderValue::from_str(media_type.as_ref())
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    }
+}
+
 impl ContentNegotiationConfig {
     /// Registers `converter` for `media_type` (`application/json`, `text/csv; charset=utf-8`…), after the
     /// ones registered before (earlier wins ties in negotiation). Responses carry `media_type` as their
     /// `Content-Type`, parameters included; requests are matched on its `type/subtype`. Registering the same
     /// `type/subtype` again replaces the converter in place.
     pub fn register(&mut self, media_type: Mime, converter: impl ContentConverter) -> &mut Self {
-        let content_type = HeaderValue::from_str(media_type.as_ref())
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+        let content_type = content_type_value(&media_type);
         let registration = Registration { media: media_type, content_type, converter: Arc::new(converter) };
         let existing = self
             .registrations
@@ -125,4 +144,18 @@ fn decode_into<T: DeserializeOwned + Send + 'static>(
 ) -> Result<()> {
     request.set_value(content.deserialize::<T>()?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_content_types_are_static_and_others_are_copied_as_they_are() {
+        let json = content_type_value(&mime::APPLICATION_JSON);
+        assert_eq!(json, "application/json");
+        assert_eq!(json.as_bytes().as_ptr(), STATIC_CONTENT_TYPES[0].as_ptr(), "the static string, shared");
+        let custom: Mime = "application/vnd.rotor+json; version=2".parse().unwrap();
+        assert_eq!(content_type_value(&custom), "application/vnd.rotor+json; version=2");
+    }
 }
