@@ -9,6 +9,7 @@ use http::StatusCode;
 
 use super::{ApplicationCall, Body, OutgoingContent};
 use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase, Step, in_place};
+use crate::plugins::content_negotiation::Negotiate;
 use crate::{Error, Result};
 
 /// The send pipeline (Ktor's `ApplicationSendPipeline`): its subject is the [`ResponseValue`] given to
@@ -74,7 +75,8 @@ impl Pipeline<ResponseValue, ApplicationCall> {
 ///
 /// Values of any `Send + 'static` type travel through the pipeline; interceptors look at them with
 /// [`is`](Self::is) and [`downcast_ref`](Self::downcast_ref), take them with [`take`](Self::take), and
-/// replace them. `OutgoingContent` travels unboxed.
+/// replace them. `OutgoingContent` and ContentNegotiation's [`Negotiate`] travel unboxed (a value of another
+/// type is boxed once).
 ///
 /// ```
 /// use rotor::call::{OutgoingContent, ResponseValue};
@@ -91,18 +93,21 @@ pub struct ResponseValue {
 
 enum Repr {
     Content(OutgoingContent),
+    Negotiate(Negotiate),
     Value { value: Box<dyn Any + Send>, type_name: &'static str },
     Taken,
 }
 
 impl ResponseValue {
-    /// Wraps `value`; an [`OutgoingContent`] is kept without boxing.
+    /// Wraps `value`; an [`OutgoingContent`] or a [`Negotiate`] is kept without boxing.
     pub fn new<T: Send + 'static>(value: T) -> Self {
         let mut slot = Some(value);
-        if let Some(content) = (&mut slot as &mut dyn Any).downcast_mut::<Option<OutgoingContent>>() {
-            if let Some(content) = content.take() {
-                return ResponseValue { repr: Repr::Content(content) };
-            }
+        let any = &mut slot as &mut dyn Any;
+        if let Some(content) = any.downcast_mut::<Option<OutgoingContent>>().and_then(Option::take) {
+            return ResponseValue { repr: Repr::Content(content) };
+        }
+        if let Some(negotiate) = any.downcast_mut::<Option<Negotiate>>().and_then(Option::take) {
+            return ResponseValue { repr: Repr::Negotiate(negotiate) };
         }
         match slot {
             Some(value) => {
@@ -116,6 +121,7 @@ impl ResponseValue {
     pub fn type_name(&self) -> &'static str {
         match &self.repr {
             Repr::Content(_) => std::any::type_name::<OutgoingContent>(),
+            Repr::Negotiate(_) => std::any::type_name::<Negotiate>(),
             Repr::Value { type_name, .. } => type_name,
             Repr::Taken => "(taken)",
         }
@@ -125,6 +131,7 @@ impl ResponseValue {
     pub fn is<T: 'static>(&self) -> bool {
         match &self.repr {
             Repr::Content(_) => std::any::TypeId::of::<T>() == std::any::TypeId::of::<OutgoingContent>(),
+            Repr::Negotiate(_) => std::any::TypeId::of::<T>() == std::any::TypeId::of::<Negotiate>(),
             Repr::Value { value, .. } => value.is::<T>(),
             Repr::Taken => false,
         }
@@ -134,6 +141,7 @@ impl ResponseValue {
     pub fn downcast_ref<T: 'static>(&self) -> Option<&T> {
         match &self.repr {
             Repr::Content(content) => (content as &dyn Any).downcast_ref::<T>(),
+            Repr::Negotiate(negotiate) => (negotiate as &dyn Any).downcast_ref::<T>(),
             Repr::Value { value, .. } => value.downcast_ref::<T>(),
             Repr::Taken => None,
         }
@@ -143,6 +151,7 @@ impl ResponseValue {
     pub fn downcast_mut<T: 'static>(&mut self) -> Option<&mut T> {
         match &mut self.repr {
             Repr::Content(content) => (content as &mut dyn Any).downcast_mut::<T>(),
+            Repr::Negotiate(negotiate) => (negotiate as &mut dyn Any).downcast_mut::<T>(),
             Repr::Value { value, .. } => value.downcast_mut::<T>(),
             Repr::Taken => None,
         }
@@ -154,7 +163,8 @@ impl ResponseValue {
             return None;
         }
         match std::mem::replace(&mut self.repr, Repr::Taken) {
-            Repr::Content(content) => (Box::new(content) as Box<dyn Any>).downcast::<T>().ok().map(|value| *value),
+            Repr::Content(content) => take_as(content),
+            Repr::Negotiate(negotiate) => take_as(negotiate),
             Repr::Value { value, .. } => value.downcast::<T>().ok().map(|value| *value),
             Repr::Taken => None,
         }
@@ -181,9 +191,10 @@ impl ResponseValue {
     /// # Errors
     /// If the value was not rendered: its type has no renderer ([`Error::is_cannot_render`]).
     pub fn into_content(self) -> Result<OutgoingContent> {
+        let type_name = self.type_name();
         match self.repr {
             Repr::Content(content) => Ok(content),
-            Repr::Value { type_name, .. } => Err(Error::cannot_render(format!(
+            Repr::Negotiate(_) | Repr::Value { .. } => Err(Error::cannot_render(format!(
                 "cannot respond with a value of type `{type_name}`: no interceptor of the send pipeline rendered it. \
                  Respond with text (String, &'static str), bytes (Bytes, Vec<u8>), a StatusCode, a Body stream or \
                  an OutgoingContent, or install a plugin that renders `{type_name}` (ContentNegotiation for JSON)"
@@ -193,6 +204,12 @@ impl ResponseValue {
             )),
         }
     }
+}
+
+/// `value` as a `T`, if it is one (no boxing: the value moves through an `Option` seen as `Any`).
+fn take_as<V: 'static, T: 'static>(value: V) -> Option<T> {
+    let mut slot = Some(value);
+    (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>().and_then(Option::take)
 }
 
 impl From<OutgoingContent> for ResponseValue {
@@ -205,6 +222,7 @@ impl fmt::Debug for ResponseValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Content(content) => fmt::Debug::fmt(content, f),
+            Repr::Negotiate(negotiate) => fmt::Debug::fmt(negotiate, f),
             Repr::Value { type_name, .. } => write!(f, "ResponseValue<{type_name}>"),
             Repr::Taken => f.write_str("ResponseValue(taken)"),
         }
@@ -261,5 +279,28 @@ impl crate::pipeline::Interceptor<ResponseValue, ApplicationCall> for CommitCont
     fn intercept_in_place(&self, subject: &mut ResponseValue, call: &ApplicationCall) -> Result<()> {
         let value = std::mem::replace(subject, ResponseValue { repr: Repr::Taken });
         value.into_content().and_then(|content| call.response().commit(content))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_and_negotiated_values_travel_unboxed_and_are_taken_back_as_themselves() {
+        let mut negotiated = ResponseValue::new(Negotiate::new(vec![1, 2]));
+        assert!(matches!(negotiated.repr, Repr::Negotiate(_)), "not boxed");
+        assert!(negotiated.is::<Negotiate>() && !negotiated.is::<String>());
+        assert_eq!(negotiated.type_name(), std::any::type_name::<Negotiate>());
+        assert!(negotiated.take::<String>().is_none(), "a wrong type leaves it");
+        assert_eq!(negotiated.take::<Negotiate>().expect("taken").type_name(), "alloc::vec::Vec<i32>");
+        assert!(negotiated.take::<Negotiate>().is_none(), "taken once");
+
+        let mut content = ResponseValue::new(OutgoingContent::text("hi"));
+        assert!(matches!(content.repr, Repr::Content(_)));
+        assert!(content.take::<OutgoingContent>().is_some());
+        let mut text = ResponseValue::new(String::from("boxed"));
+        assert!(matches!(text.repr, Repr::Value { .. }));
+        assert_eq!(text.take::<String>().as_deref(), Some("boxed"));
     }
 }
