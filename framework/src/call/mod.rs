@@ -6,6 +6,7 @@ mod content;
 mod parameters;
 mod receive;
 mod request;
+mod respond;
 mod response;
 mod send;
 
@@ -22,6 +23,7 @@ pub use content::OutgoingContent;
 pub use parameters::Parameters;
 pub use receive::{ApplicationReceivePipeline, ReceiveContext, ReceiveRequest};
 pub use request::ApplicationRequest;
+pub use respond::Respond;
 pub use response::{ApplicationResponse, HeadersGuard};
 pub use send::{ApplicationSendPipeline, ResponseValue, SendContext};
 
@@ -218,45 +220,47 @@ impl ApplicationCall {
     /// [`StatusCode`], a [`Body`] stream and [`OutgoingContent`] render out of the box; plugins render more
     /// (ContentNegotiation: JSON).
     ///
+    /// The returned future ([`Respond`]) is a small named type; the check that the call is unanswered and the
+    /// choice of send pipeline happen when `respond` is called, the pipeline runs when the future is polled.
+    ///
     /// # Errors
     /// If the call was already answered, if no interceptor renders a value of this type (the error names the
     /// type), or if an interceptor of the send pipeline fails.
-    pub async fn respond<T: Send + 'static>(&self, value: T) -> Result<()> {
+    pub fn respond<T: Send + 'static>(&self, value: T) -> Respond {
         if self.is_handled() {
-            return Err(response::already_sent());
+            return Respond::failed(response::already_sent());
         }
-        let routed = self.routed_send_pipeline();
         let value = ResponseValue::new(value);
-        match routed {
-            Some(pipeline) => pipeline.execute(self.clone(), value).await?,
-            None => self.inner.application.send_pipeline().execute(self.clone(), value).await?,
+        let execution = match self.routed_send_pipeline() {
+            Some(pipeline) => pipeline.execute(self.clone(), value),
+            None => self.inner.application.send_pipeline().execute(self.clone(), value),
         };
-        Ok(())
+        Respond::running(execution)
     }
 
     /// Sets the status, then responds with `value`.
     ///
     /// # Errors
     /// As [`respond`](Self::respond).
-    pub async fn respond_with_status<T: Send + 'static>(&self, status: StatusCode, value: T) -> Result<()> {
+    pub fn respond_with_status<T: Send + 'static>(&self, status: StatusCode, value: T) -> Respond {
         self.response().set_status(status);
-        self.respond(value).await
+        self.respond(value)
     }
 
     /// Responds with UTF-8 text, `text/plain; charset=utf-8`.
     ///
     /// # Errors
     /// As [`respond`](Self::respond).
-    pub async fn respond_text(&self, text: impl Into<Bytes>) -> Result<()> {
-        self.respond(OutgoingContent::text(text)).await
+    pub fn respond_text(&self, text: impl Into<Bytes>) -> Respond {
+        self.respond(OutgoingContent::text(text))
     }
 
     /// Responds with bytes of the given content type.
     ///
     /// # Errors
     /// As [`respond`](Self::respond).
-    pub async fn respond_bytes(&self, bytes: impl Into<Bytes>, content_type: HeaderValue) -> Result<()> {
-        self.respond(OutgoingContent::new(Body::full(bytes), Some(content_type))).await
+    pub fn respond_bytes(&self, bytes: impl Into<Bytes>, content_type: HeaderValue) -> Respond {
+        self.respond(OutgoingContent::new(Body::full(bytes), Some(content_type)))
     }
 
     /// Takes the request body as a stream, without running the receive pipeline.
