@@ -260,3 +260,39 @@ async fn errors_after_the_response_are_left_alone() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await, "first");
 }
+
+#[tokio::test]
+async fn a_status_a_handler_sets_without_responding_is_answered_before_the_unhandled_handler_runs() {
+    let app = test_application(|app| {
+        app.install_with(StatusPages, |config| {
+            config
+                .unhandled(|call| async move { call.respond_with_status(StatusCode::NOT_FOUND, "unhandled").await })
+                .status(StatusCode::ACCEPTED, |call, status| async move {
+                    call.respond_with_status(status, "202 page").await
+                });
+        });
+        app.routing(|r| {
+            r.get("/queued", |call: ApplicationCall| async move {
+                call.response().set_status(StatusCode::ACCEPTED);
+                Ok(())
+            });
+            r.route("/guarded", |r| {
+                // A route-level interceptor that refuses without responding.
+                r.intercept(&ApplicationCallPipeline::PLUGINS, |ctx| async move {
+                    ctx.call().response().set_status(StatusCode::UNAUTHORIZED);
+                    ctx.finish();
+                    Ok(())
+                });
+                r.get("", |call: ApplicationCall| async move { call.respond_text("secret").await });
+            });
+        });
+    })
+    .await;
+    let queued = app.client().get("/queued").send().await;
+    assert_eq!(queued.status(), 202, "answered in the Call phase, not left to the unhandled handler");
+    assert_eq!(queued.text().await, "202 page", "through the send pipeline, where StatusPages sees it");
+    let guarded = app.client().get("/guarded").send().await;
+    assert_eq!(guarded.status(), 401);
+    let missing = app.client().get("/missing").send().await;
+    assert_eq!(missing.text().await, "unhandled", "no route matched: the unhandled handler still applies");
+}

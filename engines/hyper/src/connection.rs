@@ -160,7 +160,9 @@ impl ConnectionState {
     /// A call has ended (`http1` as for [`call_started`](Self::call_started)).
     pub(crate) fn call_ended(&self, http1: bool) {
         if http1 {
-            self.in_flight.store(self.in_flight.load(Ordering::Relaxed).saturating_sub(1), Ordering::Release);
+            let in_flight = self.in_flight.load(Ordering::Relaxed);
+            debug_assert!(in_flight > 0, "a call ended that was not counted as started");
+            self.in_flight.store(in_flight.saturating_sub(1), Ordering::Release);
         } else {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
         }

@@ -16,9 +16,8 @@ use crate::{Error, Result};
 impl Application {
     /// Runs `call` through the call pipeline and makes sure it is answered.
     ///
-    /// - A call nothing answered gets, after the Fallback phase, the status set on its response without a
-    ///   response (a handler's `call.response().set_status(…)`), else the status routing recorded (404, 405 with
-    ///   `Allow`, 400, 406, 415), else 404.
+    /// - A call nothing answered gets the status routing recorded (404, 405 with `Allow`, 400, 406, 415) or
+    ///   404, after the Fallback phase.
     /// - An error that escapes (including a panic, caught and turned into an error) is logged once with
     ///   `tracing` and answered with its mapped status ([`Error::status`]): 4xx with the error's message as
     ///   text, 5xx with the status's reason (and the message too in development mode).
@@ -42,12 +41,9 @@ impl Application {
 
 impl Application {
     async fn answer_unhandled(call: ApplicationCall) -> Result<()> {
-        // A status set without a response (a handler's `call.response().set_status(…)`) first, then the one
-        // routing recorded, then 404 — Ktor's fallback order.
-        let (status, allow) = match (call.response().status(), call.unhandled_status()) {
-            (Some(status), _) => (status, None),
-            (None, Some(unhandled)) => (unhandled.status, unhandled.allow),
-            (None, None) => (StatusCode::NOT_FOUND, None),
+        let (status, allow) = match call.unhandled_status() {
+            Some(unhandled) => (unhandled.status, unhandled.allow),
+            None => (StatusCode::NOT_FOUND, None),
         };
         if let Some(allow) = allow {
             call.response().headers_mut().insert(ALLOW, allow);

@@ -66,6 +66,8 @@ struct CallInner {
     /// True once [`ApplicationCall::set_pipelines`] gave the call pipelines of its own (set with the state
     /// locked): until then `respond` and `receive` run the application's without taking the lock.
     routed_pipelines: AtomicBool,
+    /// True once routing resolved a route for the call (read by routing's interceptor after the handlers).
+    route_matched: AtomicBool,
     attributes: Mutex<Attributes>,
     /// True once the attributes were handed out for a change: until then they are empty, and a lookup takes no
     /// lock.
@@ -114,6 +116,7 @@ impl ApplicationCall {
                 state: Mutex::new(CallState::default()),
                 committed: AtomicBool::new(false),
                 routed_pipelines: AtomicBool::new(false),
+                route_matched: AtomicBool::new(false),
                 attributes: Mutex::new(Attributes::new()),
                 attributed: AtomicBool::new(false),
             }),
@@ -204,6 +207,16 @@ impl ApplicationCall {
         state.send_pipeline = Some(send);
         state.receive_pipeline = Some(receive);
         self.inner.routed_pipelines.store(true, Ordering::Release);
+    }
+
+    /// Records that routing resolved a route for this call.
+    pub(crate) fn set_route_matched(&self) {
+        self.inner.route_matched.store(true, Ordering::Release);
+    }
+
+    /// True once routing resolved a route for this call.
+    pub(crate) fn route_matched(&self) -> bool {
+        self.inner.route_matched.load(Ordering::Acquire)
     }
 
     /// The send pipeline routing gave the call, if any; no lock for a call it gave none.

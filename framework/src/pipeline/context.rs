@@ -67,13 +67,21 @@ pub(crate) struct Execution<S, C> {
     /// `None` only while the state is spare, between executions.
     context: Option<C>,
     subject: Mutex<Option<S>>,
-    interceptors: Interceptors<S, C>,
+    /// `None` only while the state is spare: a spare state keeps nothing of its pipeline alive.
+    interceptors: Option<Interceptors<S, C>>,
     /// The index of the next interceptor to start. Only the flow that is running the interceptors moves it
     /// (the loop, or a `proceed` inside one of them, one at a time), so a plain load and store suffice.
     next: AtomicUsize,
     /// Set by [`PipelineContext::finish`], from any clone of the context: a separate flag, so that a `finish`
     /// from another task is never overwritten by the loop's store of `next`.
     finished: AtomicBool,
+}
+
+impl<S, C> Execution<S, C> {
+    /// The interceptors this execution walks (none for a spare state, which no context refers to).
+    fn interceptors(&self) -> &[Entry<S, C>] {
+        self.interceptors.as_deref().unwrap_or_default()
+    }
 }
 
 impl<S, C> Clone for PipelineContext<S, C> {
@@ -87,7 +95,7 @@ impl<S, C> fmt::Debug for PipelineContext<S, C> {
         f.debug_struct("PipelineContext")
             .field("next", &self.execution.next.load(Ordering::Relaxed))
             .field("finished", &self.execution.finished.load(Ordering::Relaxed))
-            .field("interceptors", &self.execution.interceptors.len())
+            .field("interceptors", &self.execution.interceptors().len())
             .finish_non_exhaustive()
     }
 }
@@ -102,10 +110,10 @@ where
         if let Some(mut execution) = spare::take::<Execution<S, C>>() {
             // Kept only when nothing else referred to it, so this finds it unique.
             if let Some(state) = Arc::get_mut(&mut execution) {
-                if !Arc::ptr_eq(&state.interceptors, interceptors) {
-                    state.interceptors = Arc::clone(interceptors);
-                }
+                state.interceptors = Some(Arc::clone(interceptors));
                 state.context = Some(context);
+                // A panic in an interceptor that used `subject()` may have poisoned the lock; it is fresh here.
+                state.subject.clear_poison();
                 *state.subject.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(subject);
                 *state.next.get_mut() = 0;
                 *state.finished.get_mut() = false;
@@ -116,7 +124,7 @@ where
             execution: Arc::new(Execution {
                 context: Some(context),
                 subject: Mutex::new(Some(subject)),
-                interceptors: Arc::clone(interceptors),
+                interceptors: Some(Arc::clone(interceptors)),
                 next: AtomicUsize::new(0),
                 finished: AtomicBool::new(false),
             }),
@@ -129,12 +137,11 @@ where
         let subject = match Arc::get_mut(&mut self.execution) {
             Some(state) => {
                 let subject = state.subject.get_mut().unwrap_or_else(PoisonError::into_inner).take();
-                // The context (for application pipelines, a handle to the call) goes now, not at the reuse.
+                // The context (for application pipelines, a handle to the call) and the interceptor list (with
+                // whatever its interceptors hold) go now: a spare state keeps nothing alive.
                 state.context = None;
-                // A list its pipeline no longer holds (the pipeline was changed or dropped) is not kept alive.
-                if Arc::strong_count(&state.interceptors) > 1 {
-                    spare::put(self.execution);
-                }
+                state.interceptors = None;
+                spare::put(self.execution);
                 subject
             }
             // An interceptor kept a clone of its context: take the subject out of the shared state.
@@ -177,7 +184,7 @@ where
     /// atomic read-modify-write, no future.
     fn run_ready(&self) -> Result<Option<BoxFuture<Result<()>>>> {
         let execution = &*self.execution;
-        let interceptors = &*execution.interceptors;
+        let interceptors = execution.interceptors();
         // The subject, locked once for a run of interceptors that work on it in place; released before any other
         // interceptor runs (it may lock the subject itself, or wait).
         let mut held: Option<MutexGuard<'_, Option<S>>> = None;
@@ -244,7 +251,7 @@ where
     pub fn is_finished(&self) -> bool {
         let execution = &*self.execution;
         execution.finished.load(Ordering::Acquire)
-            || execution.next.load(Ordering::Acquire) >= execution.interceptors.len()
+            || execution.next.load(Ordering::Acquire) >= execution.interceptors().len()
     }
 }
 

@@ -97,7 +97,8 @@ where
 /// Wraps a closure that works on the subject in place, never waits and needs no pipeline control
 /// ([`finish`](PipelineContext::finish), [`proceed`](PipelineContext::proceed)) into an [`Interceptor`]: it
 /// costs no allocation, and consecutive ones run under one lock of the subject (a plain [`sync`] closure locks
-/// it each time it looks at it).
+/// it each time it looks at it). The subject is locked while the closure runs: it must not lock that same
+/// execution's subject again (through a `PipelineContext` it captured), which would deadlock.
 ///
 /// ```
 /// use rotor::pipeline::{in_place, Pipeline, PipelinePhase};

@@ -1,14 +1,10 @@
 //! Spare execution states: each thread keeps the state of a finished execution of each pipeline type (a few at
 //! most), so that the next execution of that type on the thread reuses it instead of allocating one.
 //!
-//! Reusing a state costs one uniqueness check ([`Arc::get_mut`]) where allocating and freeing one costs a
-//! `malloc`, a `free`, two locked decrements of the reference counts and a count on the pipeline's list of
-//! interceptors (which a reused state usually holds already). Only states nothing else refers to are kept.
-//!
-//! A kept state holds its pipeline's list of interceptors (not its context or subject, which go when the
-//! execution ends): a list whose pipeline is already gone is not kept, but one whose pipeline is dropped later
-//! stays alive, with what its interceptors hold, until the thread's next execution of that type replaces it or
-//! the thread exits.
+//! Reusing a state costs two uniqueness checks ([`Arc::get_mut`], one when it is put away and one when it is
+//! reused) where allocating and freeing one costs a `malloc`, a `free` and two locked decrements of the
+//! reference counts. Only states nothing else refers to are kept, and a kept state holds nothing of its last
+//! execution: its context, subject and interceptor list are dropped when the execution ends.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;

@@ -476,12 +476,18 @@ fn a_state_a_kept_context_refers_to_is_not_kept() {
 }
 
 #[test]
-fn a_state_whose_pipeline_is_gone_is_not_kept() {
+fn a_kept_state_keeps_nothing_of_its_pipeline_alive() {
     block_on(async {
-        let pipeline = addresses(Arc::default());
-        let execution = pipeline.execute(Trail::default(), Vec::new());
+        let marker = Arc::new(());
+        let held = Arc::clone(&marker);
+        let mut pipeline = TestPipeline::new([A]);
+        pipeline.intercept_sync(&A, move |_ctx| {
+            let _ = &held;
+            Ok(())
+        });
+        pipeline.execute(Trail::default(), Vec::new()).await.unwrap();
         drop(pipeline);
-        execution.await.unwrap();
-        assert_eq!(spare_state(), None, "the state would have kept the dropped pipeline's interceptors alive");
+        assert_eq!(Arc::strong_count(&marker), 1, "the interceptors went with their pipeline");
+        assert!(spare_state().is_some(), "while the state itself is kept for the next execution");
     });
 }

@@ -49,8 +49,9 @@ pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
 ///
 /// An engine that writes `Date` itself on every response that lacks one (the hyper engine does, from the same
 /// system clock, formatted once a second) is left to do so: the response still carries `Date`, without a
-/// header-map entry per call. With a [`clock`](DefaultHeadersConfig::clock) of your own, DefaultHeaders always
-/// sets `Date` from it.
+/// header-map entry per call. There, `Date` is not among `call.response().headers()` (for a `ResponseSent` hook
+/// or a later interceptor), as it is with the in-memory test engine. With a
+/// [`clock`](DefaultHeadersConfig::clock) of your own, DefaultHeaders always sets `Date` from it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultHeaders;
 

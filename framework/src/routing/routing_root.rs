@@ -21,8 +21,8 @@ const TARGET: &str = "rotor::routing";
 const ROUTING: AttributeKey<Route> = AttributeKey::new("rotor.routing.Routing");
 
 impl Application {
-    /// Configures the application's route tree (Ktor's `routing { }`): the first call installs routing as an
-    /// interceptor in the Call phase; every call configures the same tree, so modules can each add routes.
+    /// Configures the application's route tree (Ktor's `routing { }`): the first call installs routing's
+    /// interceptors in the Call phase; every call configures the same tree, so modules can each add routes.
     /// Returns the root route.
     ///
     /// See the [routing module](crate::routing) for patterns, selectors and resolution.
@@ -34,18 +34,21 @@ impl Application {
     /// app.routing(|r| {
     ///     r.get("/a", |call: ApplicationCall| async move { call.respond_text("a").await });
     /// });
+    /// let installed = app.pipeline().interceptor_count(&ApplicationCallPipeline::CALL);
     /// app.routing(|r| {
     ///     r.get("/b", |call: ApplicationCall| async move { call.respond_text("b").await });
     /// });
     /// assert_eq!(rotor::routing::routing_root(&app).unwrap().children().len(), 2);
-    /// assert_eq!(app.pipeline().interceptor_count(&ApplicationCallPipeline::CALL), 1);
+    /// assert_eq!(app.pipeline().interceptor_count(&ApplicationCallPipeline::CALL), installed, "installed once");
     /// ```
     pub fn routing(&mut self, configure: impl FnOnce(&mut Route)) -> &mut Route {
         if !self.attributes().contains(&ROUTING) {
             let root = Route::root(self.environment().clone());
             self.attributes_mut().put(&ROUTING, root);
-            let added = self.pipeline_mut().add_interceptor(&ApplicationCallPipeline::CALL, RouteCall);
-            debug_assert!(added.is_ok(), "the call pipeline has the Call phase");
+            let pipeline = self.pipeline_mut();
+            let added = pipeline.add_interceptor(&ApplicationCallPipeline::CALL, RouteCall);
+            let answered = pipeline.add_interceptor(&ApplicationCallPipeline::CALL, AnswerSetStatus);
+            debug_assert!(added.is_ok() && answered.is_ok(), "the call pipeline has the Call phase");
             if self.environment().development() {
                 self.intercept(&ApplicationCallPipeline::FALLBACK, |ctx| async move {
                     ctx.proceed().await?;
@@ -70,8 +73,8 @@ pub fn routing_root(application: &Application) -> Option<&Route> {
 ///
 /// Resolution runs as the interceptor is called, without a future; a route with one handler and nothing else in
 /// its merged pipeline hands the pipeline that handler's own future, so a routed call costs no boxed step of
-/// routing's. A handler that sets a status without responding is answered with that status once the call
-/// pipeline is done ([`Application::execute`]).
+/// routing's. A handler that sets a status without responding is answered with it by [`AnswerSetStatus`], the
+/// next interceptor.
 struct RouteCall;
 
 impl Interceptor<(), ApplicationCall> for RouteCall {
@@ -89,6 +92,7 @@ impl Interceptor<(), ApplicationCall> for RouteCall {
             Ok(None) => return Step::ready(Ok(())),
             Err(error) => return Step::ready(Err(error)),
         };
+        call.set_route_matched();
         if !parameters.is_empty() {
             call.set_path_parameters(parameters);
         }
@@ -99,6 +103,29 @@ impl Interceptor<(), ApplicationCall> for RouteCall {
             Some([handler]) => Step::Pending(handler(call.clone())),
             Some(_) => Step::boxed(run_handlers(call.clone(), Arc::clone(pipelines))),
             None => Step::boxed(run_pipeline(call.clone(), Arc::clone(pipelines))),
+        }
+    }
+}
+
+/// Right after [`RouteCall`] in the Call phase: a call whose route matched, and whose handlers set a status
+/// without responding, is answered with that status (inside the Call phase, before later interceptors and the
+/// Fallback phase, as when routing awaited the handlers itself). A call that is answered, or that no route
+/// matched, costs one atomic load or two.
+struct AnswerSetStatus;
+
+impl Interceptor<(), ApplicationCall> for AnswerSetStatus {
+    fn intercept(&self, ctx: CallContext) -> Step {
+        self.intercept_ref(&ctx)
+    }
+
+    fn intercept_ref(&self, ctx: &CallContext) -> Step {
+        let call = ctx.call();
+        if call.is_handled() || !call.route_matched() {
+            return Step::ready(Ok(()));
+        }
+        match call.response().status() {
+            Some(status) => Step::boxed(call.respond(status)),
+            None => Step::ready(Ok(())),
         }
     }
 }
