@@ -4,9 +4,7 @@ mod support;
 
 use rotor::plugins::auto_head_response::AutoHeadResponse;
 use rotor::prelude::*;
-use support::{PATIENCE, RawConnection, start};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::{RawConnection, head_then_get, start};
 
 fn module(app: &mut Application) {
     app.install(AutoHeadResponse, ());
@@ -21,18 +19,7 @@ fn module(app: &mut Application) {
 #[tokio::test]
 async fn head_has_the_headers_and_no_body() {
     let server = start(module).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-    // HEAD then GET, pipelined: if the HEAD answer carried body bytes, the GET's answer would not start right
-    // after the HEAD's head.
-    stream
-        .write_all(b"HEAD /text HTTP/1.1\r\nhost: x\r\n\r\nGET /text HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .expect("sends");
-    let mut received = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await.expect("in time").expect("reads");
-    let text = String::from_utf8(received).expect("text");
-    let (head, rest) = text.split_once("\r\n\r\n").expect("a HEAD response");
-    let head = head.to_ascii_lowercase();
+    let (head, rest) = head_then_get(server.addr, "/text", "/text").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-length: 12"), "{head}");
     assert!(head.contains("content-type: text/plain; charset=utf-8"), "{head}");

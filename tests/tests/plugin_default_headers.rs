@@ -7,9 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rotor::plugins::default_headers::{DEFAULT_SERVER, DefaultHeaders};
 use rotor::prelude::*;
-use support::{PATIENCE, request, start};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::{head_then_get, request, start};
 
 fn module(app: &mut Application) {
     app.install_with(DefaultHeaders, |config| {
@@ -86,17 +84,7 @@ async fn with_the_system_clock_date_and_content_length_reach_the_wire_once() {
 #[tokio::test]
 async fn a_head_route_keeps_its_content_length_and_sends_no_body() {
     let server = start(system_clock_module).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connects");
-    // HEAD then GET, pipelined: body bytes after the HEAD's head would come before the GET's status line.
-    stream
-        .write_all(b"HEAD /head HTTP/1.1\r\nhost: t\r\n\r\nGET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
-        .await
-        .expect("sends");
-    let mut received = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await.expect("in time").expect("reads");
-    let text = String::from_utf8(received).expect("text");
-    let (head, rest) = text.split_once("\r\n\r\n").expect("a HEAD response");
-    let head = head.to_ascii_lowercase();
+    let (head, rest) = head_then_get(server.addr, "/head", "/").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert_eq!(head.matches("content-length: 3\r\n").count(), 1, "{head}");
     assert_eq!(head.matches("\r\ndate: ").count(), 1, "{head}");

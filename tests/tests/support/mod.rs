@@ -204,6 +204,23 @@ pub async fn request(addr: SocketAddr, raw: &str) -> Option<RawResponse> {
     connection.read_response().await
 }
 
+/// Sends `HEAD head_path` then `GET get_path` pipelined on one connection (closed after the GET) and returns the
+/// HEAD response's head, lowercased, and everything after it: if the HEAD answer carried body bytes, the rest
+/// would not start with the GET's status line.
+pub async fn head_then_get(addr: SocketAddr, head_path: &str, get_path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    let requests = format!(
+        "HEAD {head_path} HTTP/1.1\r\nhost: t\r\n\r\nGET {get_path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(requests.as_bytes()).await.expect("sends");
+    let mut received = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await.expect("in time").expect("reads");
+    let text = String::from_utf8(received).expect("text");
+    let (head, rest) = text.split_once("\r\n\r\n").expect("a HEAD response");
+    (head.to_ascii_lowercase(), rest.to_owned())
+}
+
 /// A `GET /` that must be answered 200: the server still serves clients.
 pub async fn still_serves(addr: SocketAddr) {
     let response = request(addr, "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
