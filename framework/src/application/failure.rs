@@ -31,15 +31,16 @@ impl Application {
     /// # Errors
     /// The error that escaped, after it has been logged and answered (so tests can inspect it).
     pub fn execute(&self, call: &ApplicationCall) -> CallExecution {
-        CallExecution {
-            stage: Stage::Pipeline(self.pipeline().execute(call.clone(), ())),
-            call: call.clone(),
-            development: self.environment().development(),
-        }
+        let (stage, development) = self.start(call.clone());
+        CallExecution { stage, call: call.clone(), development }
     }
-}
 
-impl Application {
+    /// The first stage of a call's execution (the call pipeline, over `call`, a handle of its own) and whether
+    /// the application is in development mode.
+    fn start(&self, call: ApplicationCall) -> (Stage, bool) {
+        (Stage::Pipeline(self.pipeline().execute(call, ())), self.environment().development())
+    }
+
     async fn answer_unhandled(call: ApplicationCall) -> Result<()> {
         let (status, allow) = match call.unhandled_status() {
             Some(unhandled) => (unhandled.status, unhandled.allow),
@@ -93,9 +94,7 @@ impl ApplicationCall {
     /// # });
     /// ```
     pub fn execute(self) -> CallExecution {
-        let application = self.application();
-        let stage = Stage::Pipeline(application.pipeline().execute(self.clone(), ()));
-        let development = application.environment().development();
+        let (stage, development) = self.application().start(self.clone());
         CallExecution { stage, call: self, development }
     }
 }

@@ -219,12 +219,13 @@ impl ApplicationCall {
         self.inner.route_matched.load(Ordering::Acquire)
     }
 
-    /// The send pipeline routing gave the call, if any; no lock for a call it gave none.
-    fn routed_send_pipeline(&self) -> Option<Arc<ApplicationSendPipeline>> {
+    /// The pipeline `pick` reads from the call's state, if routing gave the call pipelines of its own; no lock
+    /// for a call it gave none.
+    fn routed<P>(&self, pick: impl FnOnce(&CallState) -> Option<Arc<P>>) -> Option<Arc<P>> {
         if !self.inner.routed_pipelines.load(Ordering::Acquire) {
             return None;
         }
-        self.state().send_pipeline.clone()
+        pick(&self.state())
     }
 
     /// Responds with `value`, run through the send pipeline.
@@ -244,7 +245,7 @@ impl ApplicationCall {
             return Respond::failed(response::already_sent());
         }
         let value = ResponseValue::new(value);
-        let execution = match self.routed_send_pipeline() {
+        let execution = match self.routed(|state| state.send_pipeline.clone()) {
             Some(pipeline) => pipeline.execute(self.clone(), value),
             None => self.inner.application.send_pipeline().execute(self.clone(), value),
         };
@@ -314,11 +315,7 @@ impl ApplicationCall {
     /// body stream that fails; an error if the body was already received.
     pub async fn receive<T: Send + 'static>(&self) -> Result<T> {
         let request = ReceiveRequest::new::<T>(self.take_body()?);
-        let routed = if self.inner.routed_pipelines.load(Ordering::Acquire) {
-            self.state().receive_pipeline.clone()
-        } else {
-            None
-        };
+        let routed = self.routed(|state| state.receive_pipeline.clone());
         let request = match routed {
             Some(pipeline) => pipeline.execute(self.clone(), request).await?,
             None => self.inner.application.receive_pipeline().execute(self.clone(), request).await?,

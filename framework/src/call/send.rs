@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use super::{ApplicationCall, Body, OutgoingContent};
-use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase, Step, in_place};
+use crate::pipeline::{Pipeline, PipelineContext, PipelinePhase, in_place};
 use crate::plugins::content_negotiation::Negotiate;
 use crate::{Error, Result};
 
@@ -66,7 +66,7 @@ impl Pipeline<ResponseValue, ApplicationCall> {
     /// streams and `OutgoingContent` (first in Render), and the commit to the call (first in Engine).
     pub(crate) fn install_builtin_steps(&mut self) -> Result<()> {
         self.add_interceptor(&Self::RENDER, in_place(render_builtin))?;
-        self.add_interceptor(&Self::ENGINE, CommitContent)
+        self.add_interceptor(&Self::ENGINE, in_place(commit_content))
     }
 }
 
@@ -261,25 +261,9 @@ fn render_builtin(subject: &mut ResponseValue, _call: &ApplicationCall) -> Resul
 }
 
 /// The last built-in step: the value must be content by now, and is committed to the call.
-struct CommitContent;
-
-impl crate::pipeline::Interceptor<ResponseValue, ApplicationCall> for CommitContent {
-    fn intercept(&self, ctx: SendContext) -> Step {
-        self.intercept_ref(&ctx)
-    }
-
-    fn intercept_ref(&self, ctx: &SendContext) -> Step {
-        Step::ready(self.intercept_in_place(&mut ctx.subject(), ctx.context()))
-    }
-
-    fn works_in_place(&self) -> bool {
-        true
-    }
-
-    fn intercept_in_place(&self, subject: &mut ResponseValue, call: &ApplicationCall) -> Result<()> {
-        let value = std::mem::replace(subject, ResponseValue { repr: Repr::Taken });
-        value.into_content().and_then(|content| call.response().commit(content))
-    }
+fn commit_content(subject: &mut ResponseValue, call: &ApplicationCall) -> Result<()> {
+    let value = std::mem::replace(subject, ResponseValue { repr: Repr::Taken });
+    value.into_content().and_then(|content| call.response().commit(content))
 }
 
 #[cfg(test)]
