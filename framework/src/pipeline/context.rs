@@ -105,17 +105,18 @@ where
     S: Send + 'static,
     C: Send + Sync + 'static,
 {
-    /// Starts an execution of `interceptors` with `subject`: the state every interceptor will share.
-    pub(crate) fn start(interceptors: &Interceptors<S, C>, context: C, subject: S) -> Self {
+    /// Starts an execution of `interceptors` with `subject` at the interceptor `next` (the ones before it ran
+    /// already, without a shared state): the state every interceptor from there on will share.
+    pub(crate) fn start(interceptors: Interceptors<S, C>, context: C, subject: S, next: usize) -> Self {
         if let Some(mut execution) = spare::take::<Execution<S, C>>() {
             // Kept only when nothing else referred to it, so this finds it unique.
             if let Some(state) = Arc::get_mut(&mut execution) {
-                state.interceptors = Some(Arc::clone(interceptors));
+                state.interceptors = Some(interceptors);
                 state.context = Some(context);
                 // A panic in an interceptor that used `subject()` may have poisoned the lock; it is fresh here.
                 state.subject.clear_poison();
                 *state.subject.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(subject);
-                *state.next.get_mut() = 0;
+                *state.next.get_mut() = next;
                 *state.finished.get_mut() = false;
                 return PipelineContext { execution };
             }
@@ -124,8 +125,8 @@ where
             execution: Arc::new(Execution {
                 context: Some(context),
                 subject: Mutex::new(Some(subject)),
-                interceptors: Some(Arc::clone(interceptors)),
-                next: AtomicUsize::new(0),
+                interceptors: Some(interceptors),
+                next: AtomicUsize::new(next),
                 finished: AtomicBool::new(false),
             }),
         }
@@ -207,9 +208,14 @@ where
                     return Err(crate::Error::internal("the pipeline's subject was taken by an interceptor"));
                 };
                 let context = self.context();
-                catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, context)))
-                    .map_err(|payload| crate::Error::from_panic(payload.as_ref()))??;
-                continue;
+                let step = catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, context)))
+                    .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
+                match step {
+                    Step::Ready(Some(Err(error))) => return Err(error),
+                    Step::Ready(_) => continue,
+                    // Waiting happens without the lock: the step's future may look at the subject itself.
+                    Step::Pending(future) => return Ok(Some(future)),
+                }
             }
             held = None;
             let interceptor = &entry.interceptor;
@@ -331,10 +337,67 @@ pub struct PipelineExecution<S, C> {
 enum ExecutionState<S, C> {
     /// No interceptor to run: the subject, returned as it is.
     Empty(Option<S>),
-    /// Interceptors to run, and the step being awaited.
+    /// Interceptors that work in place, run without a shared state while they last.
+    Direct(Direct<S, C>),
+    /// Interceptors run over a shared state (since the first one that needed a [`PipelineContext`]), and the
+    /// step being awaited.
     Running { ctx: PipelineContext<S, C>, pending: Option<BoxFuture<Result<()>>> },
     /// Returned its output.
     Done,
+}
+
+/// An execution while its interceptors work in place (see [`Interceptor::works_in_place`]): the subject and the
+/// context live here, in the future, so running them takes no allocation, no lock and no reference count.
+struct Direct<S, C> {
+    interceptors: Interceptors<S, C>,
+    /// The index of the next interceptor to start.
+    next: usize,
+    context: C,
+    subject: S,
+    /// The step of the last interceptor, while it waits.
+    pending: Option<BoxFuture<Result<()>>>,
+}
+
+/// Where a [`Direct`] run stopped.
+enum DirectOutcome {
+    /// Every interceptor ran.
+    Finished,
+    /// The next interceptor needs a [`PipelineContext`]: the run goes on over a shared state.
+    NeedsContext,
+}
+
+impl<S: 'static, C: 'static> Direct<S, C> {
+    /// Finishes the step being awaited, then starts in-place interceptors until none is left, one needs a
+    /// context, or a step has to wait. Panics become errors at the interceptor, as in the shared loop.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Result<DirectOutcome>> {
+        loop {
+            if let Some(step) = &mut self.pending {
+                let polled = catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)));
+                let result = match polled {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(result)) => result,
+                    Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
+                };
+                self.pending = None;
+                if let Err(error) = result {
+                    return Poll::Ready(Err(error));
+                }
+            }
+            let Some(entry) = self.interceptors.get(self.next) else { return Poll::Ready(Ok(DirectOutcome::Finished)) };
+            if !entry.in_place {
+                return Poll::Ready(Ok(DirectOutcome::NeedsContext));
+            }
+            self.next += 1;
+            let (subject, context) = (&mut self.subject, &self.context);
+            let step = catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, context)));
+            match step {
+                Ok(Step::Ready(Some(Err(error)))) => return Poll::Ready(Err(error)),
+                Ok(Step::Ready(_)) => {}
+                Ok(Step::Pending(future)) => self.pending = Some(future),
+                Err(payload) => return Poll::Ready(Err(crate::Error::from_panic(payload.as_ref()))),
+            }
+        }
+    }
 }
 
 // The subject and the context are never pinned: they are moved in and out, never polled in place.
@@ -345,10 +408,22 @@ impl<S, C> PipelineExecution<S, C> {
     pub(crate) fn empty(subject: S) -> Self {
         PipelineExecution { state: ExecutionState::Empty(Some(subject)) }
     }
+}
 
-    /// An execution that runs the interceptors of `ctx`.
-    pub(crate) fn running(ctx: PipelineContext<S, C>) -> Self {
-        PipelineExecution { state: ExecutionState::Running { ctx, pending: None } }
+impl<S, C> PipelineExecution<S, C>
+where
+    S: Send + 'static,
+    C: Send + Sync + 'static,
+{
+    /// An execution of `interceptors` (not empty): without a shared state while they work in place.
+    pub(crate) fn start(interceptors: &Interceptors<S, C>, context: C, subject: S) -> Self {
+        let interceptors = Arc::clone(interceptors);
+        let state = if interceptors.first().is_some_and(|entry| entry.in_place) {
+            ExecutionState::Direct(Direct { interceptors, next: 0, context, subject, pending: None })
+        } else {
+            ExecutionState::Running { ctx: PipelineContext::start(interceptors, context, subject, 0), pending: None }
+        };
+        PipelineExecution { state }
     }
 }
 
@@ -356,8 +431,10 @@ impl<S, C> fmt::Debug for PipelineExecution<S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             ExecutionState::Empty(_) => "empty",
-            ExecutionState::Running { pending: None, .. } => "running",
-            ExecutionState::Running { pending: Some(_), .. } => "waiting",
+            ExecutionState::Direct(Direct { pending: None, .. }) | ExecutionState::Running { pending: None, .. } => {
+                "running"
+            }
+            ExecutionState::Direct(_) | ExecutionState::Running { pending: Some(_), .. } => "waiting",
             ExecutionState::Done => "done",
         };
         f.debug_struct("PipelineExecution").field("state", &state).finish()
@@ -373,20 +450,42 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<S>> {
         let this = self.get_mut();
-        let result = match &mut this.state {
-            ExecutionState::Empty(subject) => match subject.take() {
-                Some(subject) => Ok(subject),
-                None => Err(crate::Error::internal("a pipeline execution was polled after it finished")),
-            },
-            ExecutionState::Running { ctx, pending } => match ctx.poll_run(pending, cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) => match std::mem::replace(&mut this.state, ExecutionState::Done) {
-                    ExecutionState::Running { ctx, .. } => ctx.into_subject(),
-                    _ => unreachable!("matched just above"),
+        let result = loop {
+            match &mut this.state {
+                ExecutionState::Empty(subject) => match subject.take() {
+                    Some(subject) => break Ok(subject),
+                    None => break Err(crate::Error::internal("a pipeline execution was polled after it finished")),
                 },
-                Poll::Ready(Err(error)) => Err(error),
-            },
-            ExecutionState::Done => Err(crate::Error::internal("a pipeline execution was polled after it finished")),
+                ExecutionState::Direct(direct) => match direct.poll_run(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(error)) => break Err(error),
+                    Poll::Ready(Ok(outcome)) => {
+                        let ExecutionState::Direct(direct) = std::mem::replace(&mut this.state, ExecutionState::Done)
+                        else {
+                            unreachable!("matched just above")
+                        };
+                        match outcome {
+                            DirectOutcome::Finished => break Ok(direct.subject),
+                            DirectOutcome::NeedsContext => {
+                                let Direct { interceptors, next, context, subject, .. } = direct;
+                                let ctx = PipelineContext::start(interceptors, context, subject, next);
+                                this.state = ExecutionState::Running { ctx, pending: None };
+                            }
+                        }
+                    }
+                },
+                ExecutionState::Running { ctx, pending } => match ctx.poll_run(pending, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(())) => match std::mem::replace(&mut this.state, ExecutionState::Done) {
+                        ExecutionState::Running { ctx, .. } => break ctx.into_subject(),
+                        _ => unreachable!("matched just above"),
+                    },
+                    Poll::Ready(Err(error)) => break Err(error),
+                },
+                ExecutionState::Done => {
+                    break Err(crate::Error::internal("a pipeline execution was polled after it finished"));
+                }
+            }
         };
         this.state = ExecutionState::Done;
         Poll::Ready(result)

@@ -54,9 +54,13 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
         self.intercept(ctx.clone())
     }
 
-    /// True if this interceptor works on the subject and the context alone and never waits: the pipeline then
-    /// calls [`intercept_in_place`](Self::intercept_in_place) instead of the other two, and runs consecutive such
-    /// interceptors under one lock of the subject. Read once, when the pipeline's list is built. Default false.
+    /// True if this interceptor works on the subject and the context alone, without the pipeline's controls
+    /// (`proceed`, `finish`): the pipeline then calls [`intercept_in_place`](Self::intercept_in_place) instead of
+    /// the other two. Read once, when the pipeline's list is built. Default false.
+    ///
+    /// An execution whose interceptors all work in place runs without any shared state (no allocation, no lock,
+    /// no reference count of its own); it makes that state only when it reaches an interceptor that needs a
+    /// [`PipelineContext`]. Where it has one, consecutive in-place interceptors run under one lock of the subject.
     fn works_in_place(&self) -> bool {
         false
     }
@@ -64,11 +68,12 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// Runs this interceptor on the subject, borrowed, in `context`; called only if
     /// [`works_in_place`](Self::works_in_place) says so. The default does nothing.
     ///
-    /// # Errors
-    /// The interceptor's error, which ends the execution as one from [`intercept`](Self::intercept) does.
-    fn intercept_in_place(&self, subject: &mut S, context: &C) -> Result<()> {
+    /// The step it returns may wait (a future that owns what it needs: it cannot borrow the subject, which the
+    /// pipeline holds); the next interceptor starts when it is done. Routing's interceptor is one: it resolves
+    /// the route in place and returns the handler's future.
+    fn intercept_in_place(&self, subject: &mut S, context: &C) -> Step {
         let _ = (subject, context);
-        Ok(())
+        Step::ready(Ok(()))
     }
 }
 
@@ -96,8 +101,9 @@ where
 
 /// Wraps a closure that works on the subject in place, never waits and needs no pipeline control
 /// ([`finish`](PipelineContext::finish), [`proceed`](PipelineContext::proceed)) into an [`Interceptor`]: it
-/// costs no allocation, and consecutive ones run under one lock of the subject (a plain [`sync`] closure locks
-/// it each time it looks at it). The subject is locked while the closure runs: it must not lock that same
+/// costs no allocation; a pipeline whose interceptors are all of this kind runs without a shared state, and
+/// where there is one, consecutive ones run under one lock of the subject (a plain [`sync`] closure locks it
+/// each time it looks at it). The subject may be locked while the closure runs: it must not lock that same
 /// execution's subject again (through a `PipelineContext` it captured), which would deadlock.
 ///
 /// ```
@@ -147,8 +153,8 @@ where
         true
     }
 
-    fn intercept_in_place(&self, subject: &mut S, context: &C) -> Result<()> {
-        (self.f)(subject, context)
+    fn intercept_in_place(&self, subject: &mut S, context: &C) -> Step {
+        Step::ready((self.f)(subject, context))
     }
 }
 

@@ -348,6 +348,6 @@ where
         if interceptors.is_empty() {
             return PipelineExecution::empty(subject);
         }
-        PipelineExecution::running(PipelineContext::start(interceptors, context, subject))
+        PipelineExecution::start(interceptors, context, subject)
     }
 }

@@ -491,3 +491,115 @@ fn a_kept_state_keeps_nothing_of_its_pipeline_alive() {
         assert!(spare_state().is_some(), "while the state itself is kept for the next execution");
     });
 }
+
+/// An in-place interceptor whose step waits once, then records `name` in the context (it cannot borrow the
+/// subject) and ends with `result`.
+struct WaitsInPlace {
+    name: &'static str,
+    fail: bool,
+}
+
+impl Interceptor<Vec<String>, Trail> for WaitsInPlace {
+    fn intercept(&self, ctx: PipelineContext<Vec<String>, Trail>) -> Step {
+        self.intercept_in_place(&mut ctx.subject(), ctx.context())
+    }
+
+    fn works_in_place(&self) -> bool {
+        true
+    }
+
+    fn intercept_in_place(&self, subject: &mut Vec<String>, trail: &Trail) -> Step {
+        subject.push(format!("{} started", self.name));
+        let (trail, name, fail) = (Arc::clone(trail), self.name, self.fail);
+        Step::boxed(async move {
+            tokio::task::yield_now().await;
+            trail.lock().unwrap().push(format!("{name} done"));
+            if fail { Err(Error::internal("the step failed")) } else { Ok(()) }
+        })
+    }
+}
+
+/// An in-place interceptor that records, in the context, what the subject holds when it runs.
+fn record_subject(pipeline: &mut TestPipeline, phase: &PipelinePhase) {
+    let step = in_place(|subject: &mut Vec<String>, trail: &Trail| {
+        trail.lock().unwrap().push(format!("next saw {}", subject.len()));
+        Ok(())
+    });
+    pipeline.add_interceptor(phase, step).unwrap();
+}
+
+#[test]
+fn a_pipeline_of_in_place_interceptors_runs_without_a_shared_state() {
+    block_on(async {
+        let _ = spare_state();
+        let mut pipeline = TestPipeline::new([A, B]);
+        mark_in_place(&mut pipeline, &A, "a1");
+        mark_in_place(&mut pipeline, &B, "b1");
+        let trail = Trail::default();
+        let subject = pipeline.execute(Arc::clone(&trail), Vec::new()).await.unwrap();
+        assert_eq!(subject, ["a1", "b1"]);
+        assert_eq!(Arc::strong_count(&trail), 1, "the context went with the end of the execution");
+        assert_eq!(spare_state(), None, "no shared state was made, so none was kept");
+    });
+}
+
+#[test]
+fn the_subject_goes_on_from_in_place_interceptors_to_the_first_that_needs_a_context() {
+    block_on(async {
+        let _ = spare_state();
+        let mut pipeline = TestPipeline::new([A, B, C]);
+        mark_in_place(&mut pipeline, &A, "a1");
+        mark_in_place(&mut pipeline, &A, "a2");
+        pipeline.intercept(&B, |ctx| async move {
+            assert_eq!(*ctx.subject(), ["a1", "a2"], "what the in-place ones left");
+            ctx.proceed().await?;
+            ctx.subject().push("b on the way out".to_owned());
+            Ok(())
+        });
+        mark_in_place(&mut pipeline, &C, "c1");
+        let subject = pipeline.execute(Trail::default(), Vec::new()).await.unwrap();
+        assert_eq!(subject, ["a1", "a2", "c1", "b on the way out"]);
+        assert!(spare_state().is_some(), "from B on, the execution ran over a shared state");
+    });
+}
+
+#[test]
+fn an_in_place_step_that_waits_ends_before_the_next_interceptor_starts() {
+    block_on(async {
+        // Without a shared state, then with one (the first interceptor needs a context).
+        for shared in [false, true] {
+            let mut pipeline = TestPipeline::new([A, B]);
+            if shared {
+                mark(&mut pipeline, &A, "async");
+            }
+            pipeline.add_interceptor(&A, WaitsInPlace { name: "waits", fail: false }).unwrap();
+            record_subject(&mut pipeline, &B);
+            let trail = Trail::default();
+            let subject = pipeline.execute(Arc::clone(&trail), Vec::new()).await.unwrap();
+            let started = if shared { vec!["async", "waits started"] } else { vec!["waits started"] };
+            assert_eq!(subject, started);
+            let seen = format!("next saw {}", started.len());
+            assert_eq!(*trail.lock().unwrap(), ["waits done", seen.as_str()], "shared: {shared}");
+        }
+    });
+}
+
+#[test]
+fn an_error_or_a_panic_without_a_shared_state_ends_the_execution() {
+    let mut failing = TestPipeline::new([A, B]);
+    failing.add_interceptor(&A, WaitsInPlace { name: "fails", fail: true }).unwrap();
+    record_subject(&mut failing, &B);
+    let trail = Trail::default();
+    let error = block_on(failing.execute(Arc::clone(&trail), Vec::new())).unwrap_err();
+    assert!(error.to_string().contains("the step failed"), "{error}");
+    assert_eq!(*trail.lock().unwrap(), ["fails done"], "the next interceptor did not run");
+
+    let mut panicking = TestPipeline::new([A, B]);
+    mark_in_place(&mut panicking, &A, "a1");
+    panicking.add_interceptor(&A, in_place(|_: &mut Vec<String>, _: &Trail| panic!("direct boom"))).unwrap();
+    record_subject(&mut panicking, &B);
+    let trail = Trail::default();
+    let error = block_on(panicking.execute(Arc::clone(&trail), Vec::new())).unwrap_err();
+    assert!(error.to_string().contains("direct boom"), "{error}");
+    assert!(trail.lock().unwrap().is_empty(), "the next interceptor did not run");
+}

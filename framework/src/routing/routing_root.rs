@@ -83,27 +83,39 @@ impl Interceptor<(), ApplicationCall> for RouteCall {
     }
 
     fn intercept_ref(&self, ctx: &CallContext) -> Step {
-        let call = ctx.call();
-        if call.is_handled() {
-            return Step::ready(Ok(()));
-        }
-        let (pipelines, parameters) = match resolve_call(call) {
-            Ok(Some(resolved)) => resolved,
-            Ok(None) => return Step::ready(Ok(())),
-            Err(error) => return Step::ready(Err(error)),
-        };
-        call.set_route_matched();
-        if !parameters.is_empty() {
-            call.set_path_parameters(parameters);
-        }
-        if let (Some(send), Some(receive)) = (&pipelines.send, &pipelines.receive) {
-            call.set_pipelines(Arc::clone(send), Arc::clone(receive));
-        }
-        match pipelines.handlers_only.as_deref() {
-            Some([handler]) => Step::Pending(handler(call.clone())),
-            Some(_) => Step::boxed(run_handlers(call.clone(), Arc::clone(pipelines))),
-            None => Step::boxed(run_pipeline(call.clone(), Arc::clone(pipelines))),
-        }
+        route_call(ctx.call())
+    }
+
+    fn works_in_place(&self) -> bool {
+        true
+    }
+
+    fn intercept_in_place(&self, _: &mut (), call: &ApplicationCall) -> Step {
+        route_call(call)
+    }
+}
+
+/// Resolves `call`'s route and returns the step that runs its handlers (ready if no route matched).
+fn route_call(call: &ApplicationCall) -> Step {
+    if call.is_handled() {
+        return Step::ready(Ok(()));
+    }
+    let (pipelines, parameters) = match resolve_call(call) {
+        Ok(Some(resolved)) => resolved,
+        Ok(None) => return Step::ready(Ok(())),
+        Err(error) => return Step::ready(Err(error)),
+    };
+    call.set_route_matched();
+    if !parameters.is_empty() {
+        call.set_path_parameters(parameters);
+    }
+    if let (Some(send), Some(receive)) = (&pipelines.send, &pipelines.receive) {
+        call.set_pipelines(Arc::clone(send), Arc::clone(receive));
+    }
+    match pipelines.handlers_only.as_deref() {
+        Some([handler]) => Step::Pending(handler(call.clone())),
+        Some(_) => Step::boxed(run_handlers(call.clone(), Arc::clone(pipelines))),
+        None => Step::boxed(run_pipeline(call.clone(), Arc::clone(pipelines))),
     }
 }
 
@@ -119,14 +131,26 @@ impl Interceptor<(), ApplicationCall> for AnswerSetStatus {
     }
 
     fn intercept_ref(&self, ctx: &CallContext) -> Step {
-        let call = ctx.call();
-        if call.is_handled() || !call.route_matched() {
-            return Step::ready(Ok(()));
-        }
-        match call.response().status() {
-            Some(status) => Step::boxed(call.respond(status)),
-            None => Step::ready(Ok(())),
-        }
+        answer_set_status(ctx.call())
+    }
+
+    fn works_in_place(&self) -> bool {
+        true
+    }
+
+    fn intercept_in_place(&self, _: &mut (), call: &ApplicationCall) -> Step {
+        answer_set_status(call)
+    }
+}
+
+/// The step that answers `call` with the status its handler set, if a route matched and nothing responded.
+fn answer_set_status(call: &ApplicationCall) -> Step {
+    if call.is_handled() || !call.route_matched() {
+        return Step::ready(Ok(()));
+    }
+    match call.response().status() {
+        Some(status) => Step::boxed(call.respond(status)),
+        None => Step::ready(Ok(())),
     }
 }
 
