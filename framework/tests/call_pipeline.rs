@@ -285,3 +285,42 @@ async fn a_panicking_route_handler_answers_500_and_an_earlier_proceed_sees_the_p
     assert!(error.to_string().contains("route handler bug"), "{error}");
     assert_eq!(app.client().get("/ok").send().await.text().await, "alive");
 }
+
+/// What an engine sees: `CallExecution::call()` is the call before, during and after the execution, whether
+/// the call pipeline ran without a shared state (routing only), over one (an async interceptor, which keeps a
+/// handle to it here), or ended in an answer for an unhandled or failed call.
+#[tokio::test]
+async fn a_call_execution_shows_its_call_at_every_stage() {
+    use rotor::call::{ApplicationRequest, Body};
+    use rotor::pipeline::PipelineContext;
+
+    type Kept = Arc<Mutex<Vec<PipelineContext<(), ApplicationCall>>>>;
+    let kept = Kept::default();
+    let cases =
+        [(false, "/", 200), (false, "/missing", 404), (false, "/fail", 500), (true, "/", 200), (true, "/fail", 500)];
+    for (keeps, path, status) in cases {
+        let mut app = Application::default();
+        if keeps {
+            let kept = Arc::clone(&kept);
+            app.intercept(&ApplicationCallPipeline::PLUGINS, move |ctx| {
+                kept.lock().unwrap().push(ctx);
+                async { Ok(()) }
+            });
+        }
+        app.routing(|r| {
+            r.get("/", |call: ApplicationCall| async move { call.respond_text("hi").await });
+            r.get("/fail", |_call: ApplicationCall| async move { Err(rotor::Error::internal("failed")) });
+        });
+        let head = rotor::http::Request::get(path).body(()).unwrap().into_parts().0;
+        let call = ApplicationCall::new(Arc::new(app), ApplicationRequest::new(head, None, None), Body::empty());
+        let mut execution = call.execute();
+        assert_eq!(execution.call().request().path(), path);
+        let outcome = (&mut execution).await;
+        assert_eq!(outcome.is_err(), status == 500, "{path}: {outcome:?}");
+        assert_eq!(execution.call().request().path(), path, "after the execution");
+        assert!(execution.call().is_handled());
+        let response = execution.call().response().take_http_response().unwrap();
+        assert_eq!(response.status(), status, "{path}, a kept context: {keeps}");
+    }
+    assert_eq!(kept.lock().unwrap().len(), 2, "the async interceptor ran for both calls");
+}

@@ -32,7 +32,7 @@ impl Application {
     /// The error that escaped, after it has been logged and answered (so tests can inspect it).
     pub fn execute(&self, call: &ApplicationCall) -> CallExecution {
         let (stage, development) = self.start(call.clone());
-        CallExecution { stage, call: call.clone(), development }
+        CallExecution { stage, development }
     }
 
     /// The first stage of a call's execution (the call pipeline, over `call`, a handle of its own) and whether
@@ -94,8 +94,10 @@ impl ApplicationCall {
     /// # });
     /// ```
     pub fn execute(self) -> CallExecution {
-        let (stage, development) = self.application().start(self.clone());
-        CallExecution { stage, call: self, development }
+        let application = self.application();
+        let development = application.environment().development();
+        let execution = application.pipeline().prepare();
+        CallExecution { stage: Stage::Pipeline(execution.execute(self, ())), development }
     }
 }
 
@@ -106,24 +108,35 @@ impl ApplicationCall {
 /// request without boxing it; the rare ends (no answer, an error) are boxed when they happen.
 #[must_use = "futures do nothing unless polled"]
 pub struct CallExecution {
-    call: ApplicationCall,
     development: bool,
     stage: Stage,
 }
 
+/// The stages of a [`CallExecution`]; each holds the call (the pipeline's execution holds it as its context).
 enum Stage {
     /// The call pipeline runs.
     Pipeline(PipelineExecution<(), ApplicationCall>),
     /// The call is being answered for want of an answer, or after an error; resolves to the outcome.
-    Answering(BoxFuture<Result<()>>),
+    Answering(ApplicationCall, BoxFuture<Result<()>>),
     /// Resolved.
-    Done,
+    Done(ApplicationCall),
+    /// Only while the stage changes (never seen from outside `poll`).
+    Taken,
 }
 
 impl CallExecution {
     /// The call being executed.
     pub fn call(&self) -> &ApplicationCall {
-        &self.call
+        match &self.stage {
+            Stage::Pipeline(execution) => match execution.context() {
+                Some(call) => call,
+                // The execution keeps its context until it is dropped; this future moves the call out of it
+                // when it leaves the pipeline stage.
+                None => unreachable!("the call pipeline's execution keeps its call"),
+            },
+            Stage::Answering(call, _) | Stage::Done(call) => call,
+            Stage::Taken => unreachable!("a stage is taken only inside `poll`, which puts the next one back"),
+        }
     }
 }
 
@@ -131,10 +144,14 @@ impl fmt::Debug for CallExecution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let stage = match &self.stage {
             Stage::Pipeline(_) => "pipeline",
-            Stage::Answering(_) => "answering",
-            Stage::Done => "done",
+            Stage::Answering(..) => "answering",
+            Stage::Done(_) | Stage::Taken => "done",
         };
-        f.debug_struct("CallExecution").field("call", &self.call).field("stage", &stage).finish()
+        let call = match &self.stage {
+            Stage::Taken => None,
+            _ => Some(self.call()),
+        };
+        f.debug_struct("CallExecution").field("call", &call).field("stage", &stage).finish()
     }
 }
 
@@ -146,31 +163,38 @@ impl Future for CallExecution {
         loop {
             match &mut this.stage {
                 Stage::Pipeline(execution) => {
-                    let outcome = ready!(Pin::new(execution).poll(cx));
-                    let call = &this.call;
+                    let outcome = ready!(Pin::new(&mut *execution).poll(cx));
+                    let Stage::Pipeline(execution) = std::mem::replace(&mut this.stage, Stage::Taken) else {
+                        unreachable!("matched just above")
+                    };
+                    let Some(call) = execution.into_context() else {
+                        unreachable!("the call pipeline's execution keeps its call")
+                    };
                     let answer: BoxFuture<Result<()>> = match outcome {
                         Ok(()) if call.is_handled() => {
-                            this.stage = Stage::Done;
+                            this.stage = Stage::Done(call);
                             return Poll::Ready(Ok(()));
                         }
                         Ok(()) => Box::pin(Application::answer_unhandled(call.clone())),
                         Err(error) => {
-                            log_failure(call, &error);
+                            log_failure(&call, &error);
                             if call.is_handled() {
-                                this.stage = Stage::Done;
+                                this.stage = Stage::Done(call);
                                 return Poll::Ready(Err(error));
                             }
                             Box::pin(Application::answer_failure(call.clone(), error, this.development))
                         }
                     };
-                    this.stage = Stage::Answering(answer);
+                    this.stage = Stage::Answering(call, answer);
                 }
-                Stage::Answering(answer) => {
+                Stage::Answering(_, answer) => {
                     let outcome = ready!(answer.as_mut().poll(cx));
-                    this.stage = Stage::Done;
+                    if let Stage::Answering(call, _) = std::mem::replace(&mut this.stage, Stage::Taken) {
+                        this.stage = Stage::Done(call);
+                    }
                     return Poll::Ready(outcome);
                 }
-                Stage::Done => {
+                Stage::Done(_) | Stage::Taken => {
                     return Poll::Ready(Err(Error::internal("a call's execution was polled after it finished")));
                 }
             }

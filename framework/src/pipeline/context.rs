@@ -4,11 +4,12 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use std::future::{Future, poll_fn};
+use std::mem::replace;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use super::{BoxFuture, Interceptor, Step, spare};
 use crate::Result;
@@ -132,23 +133,26 @@ where
         }
     }
 
-    /// The subject at the end of the execution; the state is kept for the thread's next execution of this type
-    /// when nothing else refers to it.
-    fn into_subject(mut self) -> Result<S> {
-        let subject = match Arc::get_mut(&mut self.execution) {
+    /// The subject at the end of the execution, and what keeps its context; the state is kept for the thread's
+    /// next execution of this type when nothing else refers to it.
+    fn into_parts(mut self) -> (Result<S>, Leftover<S, C>) {
+        let (subject, leftover) = match Arc::get_mut(&mut self.execution) {
             Some(state) => {
                 let subject = state.subject.get_mut().unwrap_or_else(PoisonError::into_inner).take();
-                // The context (for application pipelines, a handle to the call) and the interceptor list (with
-                // whatever its interceptors hold) go now: a spare state keeps nothing alive.
-                state.context = None;
+                // The interceptor list (with whatever its interceptors hold) goes now and the context goes to the
+                // execution's future: a spare state keeps nothing alive.
+                let context = state.context.take();
                 state.interceptors = None;
                 spare::put(self.execution);
-                subject
+                (subject, context.map_or(Leftover::Taken, Leftover::Context))
             }
             // An interceptor kept a clone of its context: take the subject out of the shared state.
-            None => self.execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take(),
+            None => {
+                let subject = self.execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take();
+                (subject, Leftover::Shared(self))
+            }
         };
-        subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor"))
+        (subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor")), leftover)
     }
 
     /// The flat loop, polled: finish the step being awaited (`pending`), then start interceptors one after
@@ -336,14 +340,24 @@ pub struct PipelineExecution<S, C> {
 
 enum ExecutionState<S, C> {
     /// No interceptor to run: the subject, returned as it is.
-    Empty(Option<S>),
+    Empty { subject: Option<S>, context: C },
     /// Interceptors that work in place, run without a shared state while they last.
     Direct(Direct<S, C>),
     /// Interceptors run over a shared state (since the first one that needed a [`PipelineContext`]), and the
     /// step being awaited.
     Running { ctx: PipelineContext<S, C>, pending: Option<BoxFuture<Result<()>>> },
-    /// Returned its output.
-    Done,
+    /// Returned its output; keeps the context until the future is dropped (see [`PipelineExecution::context`]).
+    Done(Leftover<S, C>),
+}
+
+/// The context of a finished execution.
+enum Leftover<S, C> {
+    /// The context itself.
+    Context(C),
+    /// The shared state, which an interceptor's kept clone of the context still refers to.
+    Shared(PipelineContext<S, C>),
+    /// None: only while the state changes, or after a poll past the end.
+    Taken,
 }
 
 /// An execution while its interceptors work in place (see [`Interceptor::works_in_place`]): the subject and the
@@ -405,8 +419,36 @@ impl<S, C> Unpin for PipelineExecution<S, C> {}
 
 impl<S, C> PipelineExecution<S, C> {
     /// An execution with nothing to run: it resolves to `subject` at once.
-    pub(crate) fn empty(subject: S) -> Self {
-        PipelineExecution { state: ExecutionState::Empty(Some(subject)) }
+    pub(crate) fn empty(context: C, subject: S) -> Self {
+        PipelineExecution { state: ExecutionState::Empty { subject: Some(subject), context } }
+    }
+
+    /// The context of this execution, while it runs and after it finished (the future keeps it until it is
+    /// dropped); `None` only after it was polled past its end.
+    pub(crate) fn context(&self) -> Option<&C> {
+        match &self.state {
+            ExecutionState::Empty { context, .. }
+            | ExecutionState::Direct(Direct { context, .. })
+            | ExecutionState::Done(Leftover::Context(context)) => Some(context),
+            ExecutionState::Running { ctx, .. } | ExecutionState::Done(Leftover::Shared(ctx)) => Some(ctx.context()),
+            ExecutionState::Done(Leftover::Taken) => None,
+        }
+    }
+
+    /// The context, taken out of this execution (cloned if an interceptor kept a handle to it).
+    pub(crate) fn into_context(self) -> Option<C>
+    where
+        C: Clone,
+    {
+        match self.state {
+            ExecutionState::Empty { context, .. }
+            | ExecutionState::Direct(Direct { context, .. })
+            | ExecutionState::Done(Leftover::Context(context)) => Some(context),
+            ExecutionState::Running { ctx, .. } | ExecutionState::Done(Leftover::Shared(ctx)) => {
+                Some(ctx.context().clone())
+            }
+            ExecutionState::Done(Leftover::Taken) => None,
+        }
     }
 }
 
@@ -416,8 +458,7 @@ where
     C: Send + Sync + 'static,
 {
     /// An execution of `interceptors` (not empty): without a shared state while they work in place.
-    pub(crate) fn start(interceptors: &Interceptors<S, C>, context: C, subject: S) -> Self {
-        let interceptors = Arc::clone(interceptors);
+    pub(crate) fn start(interceptors: Interceptors<S, C>, context: C, subject: S) -> Self {
         let state = if interceptors.first().is_some_and(|entry| entry.in_place) {
             ExecutionState::Direct(Direct { interceptors, next: 0, context, subject, pending: None })
         } else {
@@ -430,12 +471,12 @@ where
 impl<S, C> fmt::Debug for PipelineExecution<S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
-            ExecutionState::Empty(_) => "empty",
+            ExecutionState::Empty { .. } => "empty",
             ExecutionState::Direct(Direct { pending: None, .. }) | ExecutionState::Running { pending: None, .. } => {
                 "running"
             }
             ExecutionState::Direct(_) | ExecutionState::Running { pending: Some(_), .. } => "waiting",
-            ExecutionState::Done => "done",
+            ExecutionState::Done(_) => "done",
         };
         f.debug_struct("PipelineExecution").field("state", &state).finish()
     }
@@ -450,44 +491,54 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<S>> {
         let this = self.get_mut();
-        let result = loop {
-            match &mut this.state {
-                ExecutionState::Empty(subject) => match subject.take() {
-                    Some(subject) => break Ok(subject),
-                    None => break Err(crate::Error::internal("a pipeline execution was polled after it finished")),
-                },
-                ExecutionState::Direct(direct) => match direct.poll_run(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Err(error)) => break Err(error),
-                    Poll::Ready(Ok(outcome)) => {
-                        let ExecutionState::Direct(direct) = std::mem::replace(&mut this.state, ExecutionState::Done)
-                        else {
-                            unreachable!("matched just above")
-                        };
-                        match outcome {
-                            DirectOutcome::Finished => break Ok(direct.subject),
-                            DirectOutcome::NeedsContext => {
-                                let Direct { interceptors, next, context, subject, .. } = direct;
-                                let ctx = PipelineContext::start(interceptors, context, subject, next);
-                                this.state = ExecutionState::Running { ctx, pending: None };
-                            }
-                        }
-                    }
-                },
-                ExecutionState::Running { ctx, pending } => match ctx.poll_run(pending, cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Ok(())) => match std::mem::replace(&mut this.state, ExecutionState::Done) {
-                        ExecutionState::Running { ctx, .. } => break ctx.into_subject(),
-                        _ => unreachable!("matched just above"),
-                    },
-                    Poll::Ready(Err(error)) => break Err(error),
-                },
-                ExecutionState::Done => {
-                    break Err(crate::Error::internal("a pipeline execution was polled after it finished"));
+        loop {
+            let outcome = match &mut this.state {
+                ExecutionState::Empty { .. } => Ok(DirectOutcome::Finished),
+                ExecutionState::Direct(direct) => ready!(direct.poll_run(cx)),
+                ExecutionState::Running { ctx, pending } => {
+                    let outcome = ready!(ctx.poll_run(pending, cx));
+                    let ExecutionState::Running { ctx, .. } =
+                        replace(&mut this.state, ExecutionState::Done(Leftover::Taken))
+                    else {
+                        unreachable!("matched just above")
+                    };
+                    let (result, leftover) = match outcome {
+                        Ok(()) => ctx.into_parts(),
+                        Err(error) => (Err(error), Leftover::Shared(ctx)),
+                    };
+                    this.state = ExecutionState::Done(leftover);
+                    return Poll::Ready(result);
+                }
+                ExecutionState::Done(_) => {
+                    return Poll::Ready(Err(crate::Error::internal(
+                        "a pipeline execution was polled after it finished",
+                    )));
+                }
+            };
+            // Empty or direct: the subject and the context are here.
+            let (subject, context, promote) = match replace(&mut this.state, ExecutionState::Done(Leftover::Taken)) {
+                ExecutionState::Empty { subject, context } => (subject, context, None),
+                ExecutionState::Direct(Direct { interceptors, next, context, subject, .. }) => {
+                    (Some(subject), context, Some((interceptors, next)))
+                }
+                _ => unreachable!("matched just above"),
+            };
+            match (outcome, subject) {
+                (Ok(DirectOutcome::NeedsContext), Some(subject)) => {
+                    let Some((interceptors, next)) = promote else { unreachable!("only a direct run needs a context") };
+                    let ctx = PipelineContext::start(interceptors, context, subject, next);
+                    this.state = ExecutionState::Running { ctx, pending: None };
+                }
+                (outcome, subject) => {
+                    this.state = ExecutionState::Done(Leftover::Context(context));
+                    let result = match outcome {
+                        Ok(_) => subject
+                            .ok_or_else(|| crate::Error::internal("a pipeline execution was polled after it finished")),
+                        Err(error) => Err(error),
+                    };
+                    return Poll::Ready(result);
                 }
             }
-        };
-        this.state = ExecutionState::Done;
-        Poll::Ready(result)
+        }
     }
 }
