@@ -10,7 +10,7 @@ use http::header::ALLOW;
 
 use super::Application;
 use crate::call::{ApplicationCall, OutgoingContent};
-use crate::pipeline::{BoxFuture, PipelineExecution};
+use crate::pipeline::{BoxFuture, Interceptors, List, PipelineExecution};
 use crate::{Error, Result};
 
 impl Application {
@@ -38,7 +38,7 @@ impl Application {
     /// The first stage of a call's execution (the call pipeline, over `call`, a handle of its own) and whether
     /// the application is in development mode.
     fn start(&self, call: ApplicationCall) -> (Stage, bool) {
-        (Stage::Pipeline(self.pipeline().execute(call, ())), self.environment().development())
+        (Stage::Pipeline(execute_call_pipeline(call)), self.environment().development())
     }
 
     async fn answer_unhandled(call: ApplicationCall) -> Result<()> {
@@ -94,11 +94,18 @@ impl ApplicationCall {
     /// # });
     /// ```
     pub fn execute(self) -> CallExecution {
-        let application = self.application();
-        let development = application.environment().development();
-        let execution = application.pipeline().prepare();
-        CallExecution { stage: Stage::Pipeline(execution.execute(self, ())), development }
+        let development = self.application().environment().development();
+        CallExecution { stage: Stage::Pipeline(execute_call_pipeline(self)), development }
     }
+}
+
+/// The execution of the call pipeline of `call`'s application over `call`; it reads the interceptor list
+/// through the call, which owns the application (no reference count of the list per call).
+fn execute_call_pipeline(call: ApplicationCall) -> PipelineExecution<(), ApplicationCall> {
+    fn interceptors(call: &ApplicationCall) -> &Interceptors<(), ApplicationCall> {
+        call.application().pipeline().interceptors()
+    }
+    PipelineExecution::start(List::InContext(interceptors), call, ())
 }
 
 /// The future of [`Application::execute`]: the call pipeline, then, if the call is still unanswered or an error

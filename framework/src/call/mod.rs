@@ -28,6 +28,7 @@ pub use response::{ApplicationResponse, HeadersGuard};
 pub use send::{ApplicationSendPipeline, ResponseValue, SendContext};
 
 use crate::application::Application;
+use crate::pipeline::{Interceptors, List, PipelineExecution};
 use crate::{Error, Result};
 
 /// One HTTP exchange: the request, the response being built, typed attributes, and parameters.
@@ -92,6 +93,11 @@ pub(crate) struct CallState {
 pub(crate) struct UnhandledStatus {
     pub(crate) status: StatusCode,
     pub(crate) allow: Option<HeaderValue>,
+}
+
+/// The interceptors of the application's send pipeline, read through a call.
+fn application_send_interceptors(call: &ApplicationCall) -> &Interceptors<ResponseValue, ApplicationCall> {
+    call.inner.application.send_pipeline().interceptors()
 }
 
 impl fmt::Debug for ApplicationCall {
@@ -247,7 +253,8 @@ impl ApplicationCall {
         let value = ResponseValue::new(value);
         let execution = match self.routed(|state| state.send_pipeline.clone()) {
             Some(pipeline) => pipeline.execute(self.clone(), value),
-            None => self.inner.application.send_pipeline().execute(self.clone(), value),
+            // Read through the call, which owns the application: no reference count of the list per response.
+            None => PipelineExecution::start(List::InContext(application_send_interceptors), self.clone(), value),
         };
         Respond::running(execution)
     }

@@ -363,13 +363,39 @@ enum Leftover<S, C> {
 /// An execution while its interceptors work in place (see [`Interceptor::works_in_place`]): the subject and the
 /// context live here, in the future, so running them takes no allocation, no lock and no reference count.
 struct Direct<S, C> {
-    interceptors: Interceptors<S, C>,
+    interceptors: List<S, C>,
     /// The index of the next interceptor to start.
     next: usize,
     context: C,
     subject: S,
     /// The step of the last interceptor, while it waits.
     pending: Option<BoxFuture<Result<()>>>,
+}
+
+/// Where an execution finds its interceptor list.
+pub(crate) enum List<S, C> {
+    /// A handle of its own (a reference count per execution).
+    Owned(Interceptors<S, C>),
+    /// Read through the context, which owns what holds the list (an `ApplicationCall` owns its application,
+    /// whose pipelines never change once it serves calls): no reference count.
+    InContext(fn(&C) -> &Interceptors<S, C>),
+}
+
+impl<S, C> List<S, C> {
+    /// A handle of the list's own, for a shared state.
+    fn into_owned(self, context: &C) -> Interceptors<S, C> {
+        match self {
+            List::Owned(interceptors) => interceptors,
+            List::InContext(get) => Arc::clone(get(context)),
+        }
+    }
+
+    fn get<'a>(&'a self, context: &'a C) -> &'a Interceptors<S, C> {
+        match self {
+            List::Owned(interceptors) => interceptors,
+            List::InContext(get) => get(context),
+        }
+    }
 }
 
 /// Where a [`Direct`] run stopped.
@@ -384,30 +410,32 @@ impl<S: 'static, C: 'static> Direct<S, C> {
     /// Finishes the step being awaited, then starts in-place interceptors until none is left, one needs a
     /// context, or a step has to wait. Panics become errors at the interceptor, as in the shared loop.
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Result<DirectOutcome>> {
+        let Direct { interceptors, next, context, subject, pending } = self;
+        // Looked up once per poll (through the context it may take a few pointer reads).
+        let interceptors = interceptors.get(context);
         loop {
-            if let Some(step) = &mut self.pending {
+            if let Some(step) = pending {
                 let polled = catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)));
                 let result = match polled {
                     Ok(Poll::Pending) => return Poll::Pending,
                     Ok(Poll::Ready(result)) => result,
                     Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
                 };
-                self.pending = None;
+                *pending = None;
                 if let Err(error) = result {
                     return Poll::Ready(Err(error));
                 }
             }
-            let Some(entry) = self.interceptors.get(self.next) else { return Poll::Ready(Ok(DirectOutcome::Finished)) };
+            let Some(entry) = interceptors.get(*next) else { return Poll::Ready(Ok(DirectOutcome::Finished)) };
             if !entry.in_place {
                 return Poll::Ready(Ok(DirectOutcome::NeedsContext));
             }
-            self.next += 1;
-            let (subject, context) = (&mut self.subject, &self.context);
+            *next += 1;
             let step = catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, context)));
             match step {
                 Ok(Step::Ready(Some(Err(error)))) => return Poll::Ready(Err(error)),
                 Ok(Step::Ready(_)) => {}
-                Ok(Step::Pending(future)) => self.pending = Some(future),
+                Ok(Step::Pending(future)) => *pending = Some(future),
                 Err(payload) => return Poll::Ready(Err(crate::Error::from_panic(payload.as_ref()))),
             }
         }
@@ -457,12 +485,21 @@ where
     S: Send + 'static,
     C: Send + Sync + 'static,
 {
-    /// An execution of `interceptors` (not empty): without a shared state while they work in place.
-    pub(crate) fn start(interceptors: Interceptors<S, C>, context: C, subject: S) -> Self {
-        let state = if interceptors.first().is_some_and(|entry| entry.in_place) {
-            ExecutionState::Direct(Direct { interceptors, next: 0, context, subject, pending: None })
-        } else {
-            ExecutionState::Running { ctx: PipelineContext::start(interceptors, context, subject, 0), pending: None }
+    /// An execution of `interceptors`: without a shared state while they work in place.
+    pub(crate) fn start(interceptors: List<S, C>, context: C, subject: S) -> Self {
+        let first = interceptors.get(&context).first();
+        let state = match first {
+            None => ExecutionState::Empty { subject: Some(subject), context },
+            Some(entry) if entry.in_place => {
+                ExecutionState::Direct(Direct { interceptors, next: 0, context, subject, pending: None })
+            }
+            Some(_) => {
+                let interceptors = interceptors.into_owned(&context);
+                ExecutionState::Running {
+                    ctx: PipelineContext::start(interceptors, context, subject, 0),
+                    pending: None,
+                }
+            }
         };
         PipelineExecution { state }
     }
@@ -526,6 +563,7 @@ where
             match (outcome, subject) {
                 (Ok(DirectOutcome::NeedsContext), Some(subject)) => {
                     let Some((interceptors, next)) = promote else { unreachable!("only a direct run needs a context") };
+                    let interceptors = interceptors.into_owned(&context);
                     let ctx = PipelineContext::start(interceptors, context, subject, next);
                     this.state = ExecutionState::Running { ctx, pending: None };
                 }

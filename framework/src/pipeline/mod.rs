@@ -13,6 +13,7 @@ mod step;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use context::{Interceptors, List};
 pub use context::{PipelineContext, PipelineExecution, Subject};
 pub use interceptor::{InPlaceInterceptor, Interceptor, SyncInterceptor, in_place, sync};
 pub use phase::{PhaseRelation, PipelinePhase};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
-use super::context::{Entry, Interceptors, PipelineExecution};
+use super::context::{Entry, Interceptors, List, PipelineExecution};
 use super::interceptor::FnInterceptor;
 use super::{Interceptor, PhaseRelation, PipelineContext, PipelinePhase};
 use crate::{Error, Result};
@@ -344,33 +344,10 @@ where
     /// Nothing runs until the returned future is polled. It does not borrow the pipeline (it shares the list of
     /// interceptors), so it can outlive `&self`.
     pub fn execute(&self, context: C, subject: S) -> PipelineExecution<S, C> {
-        self.prepare().execute(context, subject)
-    }
-
-    /// [`execute`](Self::execute) in two halves: this one takes what the execution needs of the pipeline, so
-    /// that a context that owns the pipeline (an `ApplicationCall` owns its application) can be moved in after.
-    pub(crate) fn prepare(&self) -> Prepared<S, C> {
         let interceptors = self.interceptors();
-        Prepared { interceptors: (!interceptors.is_empty()).then(|| Arc::clone(interceptors)) }
-    }
-}
-
-/// A pipeline's interceptor list, ready for one execution (see [`Pipeline::prepare`]).
-pub(crate) struct Prepared<S, C> {
-    /// `None` if the pipeline has no interceptor.
-    interceptors: Option<Interceptors<S, C>>,
-}
-
-impl<S, C> Prepared<S, C>
-where
-    S: Send + 'static,
-    C: Send + Sync + 'static,
-{
-    /// The execution of the prepared pipeline over `subject` in `context`.
-    pub(crate) fn execute(self, context: C, subject: S) -> PipelineExecution<S, C> {
-        match self.interceptors {
-            Some(interceptors) => PipelineExecution::start(interceptors, context, subject),
-            None => PipelineExecution::empty(context, subject),
+        if interceptors.is_empty() {
+            return PipelineExecution::empty(context, subject);
         }
+        PipelineExecution::start(List::Owned(Arc::clone(interceptors)), context, subject)
     }
 }
