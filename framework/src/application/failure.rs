@@ -155,8 +155,9 @@ impl fmt::Debug for CallExecution {
             Stage::Done(_) | Stage::Taken => "done",
         };
         let call = match &self.stage {
+            Stage::Pipeline(execution) => execution.context(),
+            Stage::Answering(call, _) | Stage::Done(call) => Some(call),
             Stage::Taken => None,
-            _ => Some(self.call()),
         };
         f.debug_struct("CallExecution").field("call", &call).field("stage", &stage).finish()
     }

@@ -133,26 +133,29 @@ where
         }
     }
 
-    /// The subject at the end of the execution, and what keeps its context; the state is kept for the thread's
-    /// next execution of this type when nothing else refers to it.
-    fn into_parts(mut self) -> (Result<S>, Leftover<S, C>) {
-        let (subject, leftover) = match Arc::get_mut(&mut self.execution) {
+    /// The subject at the end of the execution, what keeps its context, and the interceptor list to drop (after
+    /// the caller has stored the context); the state is kept for the thread's next execution of this type when
+    /// nothing else refers to it.
+    fn into_parts(mut self) -> Parts<S, C> {
+        let (subject, leftover, interceptors) = match Arc::get_mut(&mut self.execution) {
             Some(state) => {
                 let subject = state.subject.get_mut().unwrap_or_else(PoisonError::into_inner).take();
-                // The interceptor list (with whatever its interceptors hold) goes now and the context goes to the
-                // execution's future: a spare state keeps nothing alive.
+                // The context goes to the execution's future and the interceptor list (with whatever its
+                // interceptors hold) to the caller: a spare state keeps nothing alive.
                 let context = state.context.take();
-                state.interceptors = None;
+                let interceptors = state.interceptors.take();
                 spare::put(self.execution);
-                (subject, context.map_or(Leftover::Taken, Leftover::Context))
+                (subject, context.map_or(Leftover::Taken, Leftover::Context), interceptors)
             }
             // An interceptor kept a clone of its context: take the subject out of the shared state.
             None => {
                 let subject = self.execution.subject.lock().unwrap_or_else(PoisonError::into_inner).take();
-                (subject, Leftover::Shared(self))
+                (subject, Leftover::Shared(self), None)
             }
         };
-        (subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor")), leftover)
+        let subject =
+            subject.ok_or_else(|| crate::Error::internal("the pipeline's subject was taken by an interceptor"));
+        (subject, leftover, interceptors)
     }
 
     /// The flat loop, polled: finish the step being awaited (`pending`), then start interceptors one after
@@ -340,7 +343,7 @@ pub struct PipelineExecution<S, C> {
 
 enum ExecutionState<S, C> {
     /// No interceptor to run: the subject, returned as it is.
-    Empty { subject: Option<S>, context: C },
+    Empty { subject: S, context: C },
     /// Interceptors that work in place, run without a shared state while they last.
     Direct(Direct<S, C>),
     /// Interceptors run over a shared state (since the first one that needed a [`PipelineContext`]), and the
@@ -350,13 +353,17 @@ enum ExecutionState<S, C> {
     Done(Leftover<S, C>),
 }
 
+/// What [`PipelineContext::into_parts`] returns: the subject, what keeps the context, and the interceptor list
+/// to drop.
+type Parts<S, C> = (Result<S>, Leftover<S, C>, Option<Interceptors<S, C>>);
+
 /// The context of a finished execution.
 enum Leftover<S, C> {
     /// The context itself.
     Context(C),
     /// The shared state, which an interceptor's kept clone of the context still refers to.
     Shared(PipelineContext<S, C>),
-    /// None: only while the state changes, or after a poll past the end.
+    /// None: only while `poll` changes the state (seen afterwards only if a drop panicked in between).
     Taken,
 }
 
@@ -448,11 +455,11 @@ impl<S, C> Unpin for PipelineExecution<S, C> {}
 impl<S, C> PipelineExecution<S, C> {
     /// An execution with nothing to run: it resolves to `subject` at once.
     pub(crate) fn empty(context: C, subject: S) -> Self {
-        PipelineExecution { state: ExecutionState::Empty { subject: Some(subject), context } }
+        PipelineExecution { state: ExecutionState::Empty { subject, context } }
     }
 
     /// The context of this execution, while it runs and after it finished (the future keeps it until it is
-    /// dropped); `None` only after it was polled past its end.
+    /// dropped); `None` only if a drop panicked while `poll` was changing the state.
     pub(crate) fn context(&self) -> Option<&C> {
         match &self.state {
             ExecutionState::Empty { context, .. }
@@ -489,7 +496,7 @@ where
     pub(crate) fn start(interceptors: List<S, C>, context: C, subject: S) -> Self {
         let first = interceptors.get(&context).first();
         let state = match first {
-            None => ExecutionState::Empty { subject: Some(subject), context },
+            None => ExecutionState::Empty { subject, context },
             Some(entry) if entry.in_place => {
                 ExecutionState::Direct(Direct { interceptors, next: 0, context, subject, pending: None })
             }
@@ -534,17 +541,17 @@ where
                 ExecutionState::Direct(direct) => ready!(direct.poll_run(cx)),
                 ExecutionState::Running { ctx, pending } => {
                     let outcome = ready!(ctx.poll_run(pending, cx));
-                    let ExecutionState::Running { ctx, .. } =
+                    let ExecutionState::Running { ctx, pending } =
                         replace(&mut this.state, ExecutionState::Done(Leftover::Taken))
                     else {
                         unreachable!("matched just above")
                     };
-                    let (result, leftover) = match outcome {
-                        Ok(()) => ctx.into_parts(),
-                        Err(error) => (Err(error), Leftover::Shared(ctx)),
-                    };
+                    // After an error too: the subject goes, and the state is kept for reuse when it can be.
+                    let (subject, leftover, interceptors) = ctx.into_parts();
                     this.state = ExecutionState::Done(leftover);
-                    return Poll::Ready(result);
+                    // Dropped once the context is stored, so that even a panicking drop cannot lose it.
+                    drop((pending, interceptors));
+                    return Poll::Ready(outcome.and(subject));
                 }
                 ExecutionState::Done(_) => {
                     return Poll::Ready(Err(crate::Error::internal(
@@ -556,25 +563,21 @@ where
             let (subject, context, promote) = match replace(&mut this.state, ExecutionState::Done(Leftover::Taken)) {
                 ExecutionState::Empty { subject, context } => (subject, context, None),
                 ExecutionState::Direct(Direct { interceptors, next, context, subject, .. }) => {
-                    (Some(subject), context, Some((interceptors, next)))
+                    (subject, context, Some((interceptors, next)))
                 }
                 _ => unreachable!("matched just above"),
             };
-            match (outcome, subject) {
-                (Ok(DirectOutcome::NeedsContext), Some(subject)) => {
+            match outcome {
+                Ok(DirectOutcome::NeedsContext) => {
                     let Some((interceptors, next)) = promote else { unreachable!("only a direct run needs a context") };
                     let interceptors = interceptors.into_owned(&context);
                     let ctx = PipelineContext::start(interceptors, context, subject, next);
                     this.state = ExecutionState::Running { ctx, pending: None };
                 }
-                (outcome, subject) => {
+                outcome => {
                     this.state = ExecutionState::Done(Leftover::Context(context));
-                    let result = match outcome {
-                        Ok(_) => subject
-                            .ok_or_else(|| crate::Error::internal("a pipeline execution was polled after it finished")),
-                        Err(error) => Err(error),
-                    };
-                    return Poll::Ready(result);
+                    drop(promote);
+                    return Poll::Ready(outcome.map(|_| subject));
                 }
             }
         }

@@ -69,7 +69,9 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// [`works_in_place`](Self::works_in_place) says so. The default does nothing.
     ///
     /// The step it returns may wait (a future that owns what it needs: it cannot borrow the subject, which the
-    /// pipeline holds); the next interceptor starts when it is done. Routing's interceptor is one: it resolves
+    /// pipeline holds); the next interceptor starts when it is done. Once the execution has a shared state, this
+    /// runs with the subject locked (the step is made under the lock and awaited without it): it must not lock
+    /// that execution's subject again. Routing's interceptor is one: it resolves
     /// the route in place and returns the handler's future.
     fn intercept_in_place(&self, subject: &mut S, context: &C) -> Step {
         let _ = (subject, context);

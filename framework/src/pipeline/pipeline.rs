@@ -342,7 +342,7 @@ where
     /// The first error an interceptor returns that no earlier interceptor handled in its `proceed`.
     ///
     /// Nothing runs until the returned future is polled. It does not borrow the pipeline (it shares the list of
-    /// interceptors), so it can outlive `&self`.
+    /// interceptors), so it can outlive `&self`. It keeps `context` until it is dropped (awaiting it drops it).
     pub fn execute(&self, context: C, subject: S) -> PipelineExecution<S, C> {
         let interceptors = self.interceptors();
         if interceptors.is_empty() {

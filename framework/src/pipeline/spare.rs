@@ -4,7 +4,8 @@
 //! Reusing a state costs two uniqueness checks ([`Arc::get_mut`], one when it is put away and one when it is
 //! reused) where allocating and freeing one costs a `malloc`, a `free` and two locked decrements of the
 //! reference counts. Only states nothing else refers to are kept, and a kept state holds nothing of its last
-//! execution: its context, subject and interceptor list are dropped when the execution ends.
+//! execution: when the execution ends, its subject is returned, its context moves to the execution's future and
+//! its interceptor list is dropped.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;

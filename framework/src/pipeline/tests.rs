@@ -603,3 +603,19 @@ fn an_error_or_a_panic_without_a_shared_state_ends_the_execution() {
     assert!(error.to_string().contains("direct boom"), "{error}");
     assert!(trail.lock().unwrap().is_empty(), "the next interceptor did not run");
 }
+
+#[test]
+fn a_state_is_kept_for_reuse_after_an_error_too_and_the_context_lives_as_long_as_the_future() {
+    block_on(async {
+        let _ = spare_state();
+        let mut pipeline = TestPipeline::new([A]);
+        pipeline.intercept_sync(&A, |_ctx| Err(Error::internal("stop")));
+        let trail = Trail::default();
+        let mut execution = pipeline.execute(Arc::clone(&trail), Vec::new());
+        assert!((&mut execution).await.is_err());
+        assert!(spare_state().is_some(), "the shared state went back to the thread after the error");
+        assert_eq!(Arc::strong_count(&trail), 2, "the finished future still keeps the context");
+        drop(execution);
+        assert_eq!(Arc::strong_count(&trail), 1, "and lets it go when it is dropped");
+    });
+}
