@@ -2,7 +2,9 @@
 # Instructions per request: each server under callgrind, sent a fixed number of pipelined requests by
 # client.py, twice (SMALL and LARGE requests); the difference divided by LARGE - SMALL is what one request costs,
 # start-up and shutdown cancelled out. A count of instructions does not depend on the machine's load, so this runs
-# while other work does, unlike bench/load.sh. See bench/README.md, "Instructions per request".
+# while other work does, unlike bench/load.sh. It also counts the locked read-modify-writes (atomic reference
+# counts, lock and unlock) the server's own code executed per request (locks.py). See bench/README.md,
+# "Instructions per request".
 #
 #   bench/instructions/measure.sh                       # rotor and hyper, /plaintext and /json
 #   SERVERS=rotor PATHS=/plaintext bench/instructions/measure.sh
@@ -32,7 +34,7 @@ if ! command -v valgrind >/dev/null; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq valgrind >/dev/null
 fi
-for tool in valgrind python3 taskset cargo; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+for tool in valgrind python3 taskset cargo objdump nm; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
 declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server)
 declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server)
@@ -53,7 +55,7 @@ run() {
     local server=$1 path=$2 requests=$3 name log port waited=0 pid
     name=$server-$(basename "$path")-$requests
     log=$out/$name.log
-    PORT=0 RUST_LOG=info taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$out/$name.callgrind" \
+    PORT=0 RUST_LOG=info taskset -c 0 valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$out/$name.callgrind" \
         "$PEERS_TARGET_DIR/release/${binary[$server]}" >"$log" 2>&1 &
     pid=$!
     until port=$(grep -m1 -oE '(127\.0\.0\.1|localhost):[0-9]+' "$log" | cut -d: -f2) && [[ -n $port ]]; do
@@ -68,12 +70,15 @@ run() {
     grep -m1 -oE 'Collected : [0-9]+' "$log" | grep -oE '[0-9]+' || die "no total in $log"
 }
 
-printf '| server | path | instructions per request |\n|---|---|---:|\n'
+printf '| server | path | instructions per request | locked read-modify-writes per request |\n|---|---|---:|---:|\n'
 for path in $PATHS; do
     for server in "${servers[@]}"; do
         small=$(run "$server" "$path" "$SMALL")
         large=$(run "$server" "$path" "$LARGE")
-        printf '| %s | %s | %d |\n' "$server" "$path" $(((large - small) / (LARGE - SMALL)))
+        name=$server-$(basename "$path")
+        locks=$(python3 "$root/bench/instructions/locks.py" "$PEERS_TARGET_DIR/release/${binary[$server]}" \
+            "$out/$name-$SMALL.callgrind" "$out/$name-$LARGE.callgrind" $((LARGE - SMALL)))
+        printf '| %s | %s | %d | %s |\n' "$server" "$path" $(((large - small) / (LARGE - SMALL))) "$locks"
     done
 done
 say "callgrind files: $out (callgrind_annotate <file> for a breakdown; the LARGE run minus the SMALL one is the requests' share)"

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Locked read-modify-writes per request, from two callgrind runs of bench/instructions/measure.sh.
+
+    locks.py BINARY SMALL.callgrind LARGE.callgrind REQUESTS [--by-function]
+
+Finds every instruction of BINARY that locks the bus (a `lock`-prefixed one, or `xchg` with memory, which
+locks implicitly) with objdump, adds up how often each ran in the LARGE run minus the SMALL one (the files must
+come from `valgrind --tool=callgrind --dump-instr=yes`), and prints that divided by REQUESTS (the difference in
+requests between the runs). Counts only BINARY's own code (libc's are few: malloc's fast path takes no lock).
+--by-function also lists the functions they are in (by symbol, so an inlined function counts as its caller).
+Standard library only, plus objdump and nm from binutils.
+"""
+
+import bisect
+import collections
+import re
+import subprocess
+import sys
+
+
+def locked_addresses(binary):
+    listing = subprocess.run(
+        ["objdump", "-d", "--no-show-raw-insn", binary], capture_output=True, text=True, check=True
+    ).stdout
+    addresses = set()
+    for line in listing.splitlines():
+        match = re.match(r"\s+([0-9a-f]+):\s+(\S+)\s*(.*)$", line)
+        if not match:
+            continue
+        mnemonic, operands = match.group(2), match.group(3)
+        if mnemonic == "lock" or (mnemonic.startswith("xchg") and "(" in operands):
+            addresses.add(int(match.group(1), 16))
+    return addresses
+
+
+def counts(path, binary_name):
+    """Executions per instruction address of the object named binary_name, from a callgrind file."""
+    executed = collections.Counter()
+    names = {}
+    current = None
+    position = [0, 0]
+    skip_next = False
+    for line in open(path, encoding="utf-8", errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith(("ob=", "cob=")):
+            match = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line)
+            if match.group(2):
+                names[match.group(1)] = match.group(2)
+            if line.startswith("ob="):
+                current = names.get(match.group(1), "")
+            continue
+        if line.startswith("calls="):
+            skip_next = True  # the next cost line is the call's inclusive cost, not its own
+            continue
+        if not line or line[0] not in "0123456789+-*":
+            continue
+        fields = line.split()
+        if len(fields) < 2:
+            continue
+        for i, field in enumerate(fields[:2]):
+            if field == "*":
+                continue
+            if field[0] in "+-":
+                delta = int(field[1:], 0)
+                position[i] += delta if field[0] == "+" else -delta
+            else:
+                position[i] = int(field, 0)
+        if skip_next:
+            skip_next = False
+            continue
+        if current and current.endswith("/" + binary_name) and len(fields) >= 3:
+            executed[position[0]] += int(fields[2])
+    return executed
+
+
+def main():
+    if len(sys.argv) < 5:
+        raise SystemExit(__doc__)
+    binary, small_path, large_path, requests = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    name = binary.rsplit("/", 1)[-1]
+    locked = locked_addresses(binary)
+    small, large = counts(small_path, name), counts(large_path, name)
+    per_address = {address: large[address] - small.get(address, 0) for address in locked if address in large}
+    total = sum(count for count in per_address.values() if count > 0)
+    print(f"{total / requests:.1f}")
+    if "--by-function" in sys.argv:
+        symbols = subprocess.run(["nm", "-C", binary], capture_output=True, text=True, check=True).stdout
+        table = sorted(
+            (int(fields[0], 16), fields[2])
+            for fields in (line.split(None, 2) for line in symbols.splitlines())
+            if len(fields) == 3 and fields[1] in ("t", "T")
+        )
+        starts = [start for start, _ in table]
+        by_function = collections.Counter()
+        for address, count in per_address.items():
+            if count > 0:
+                index = bisect.bisect_right(starts, address) - 1
+                by_function[table[index][1] if index >= 0 else "?"] += count
+        for function, count in by_function.most_common(30):
+            print(f"{count / requests:6.2f}  {function[:150]}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
