@@ -14,19 +14,6 @@ use std::task::{Context, Poll, ready};
 use super::{BoxFuture, Interceptor, Step, spare};
 use crate::Result;
 
-/// Polls the step being awaited, if there is one, and clears it once it is done: ready with its result (a panic
-/// while it is polled becomes an error at this step, like one in `intercept`), or with `Ok` if there is none.
-fn poll_pending(pending: &mut Option<BoxFuture<Result<()>>>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-    let Some(step) = pending else { return Poll::Ready(Ok(())) };
-    let result = match catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx))) {
-        Ok(Poll::Pending) => return Poll::Pending,
-        Ok(Poll::Ready(result)) => result,
-        Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
-    };
-    *pending = None;
-    Poll::Ready(result)
-}
-
 /// The pre-built, shared list of interceptors that one execution walks.
 pub(crate) type Interceptors<S, C> = Arc<[Entry<S, C>]>;
 
@@ -179,7 +166,17 @@ where
     /// ([`PipelineExecution`], `proceed`) stay a few words in size: they are created, moved and stored per call.
     fn poll_run(&self, pending: &mut Option<BoxFuture<Result<()>>>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         loop {
-            ready!(poll_pending(pending, cx))?;
+            if let Some(step) = pending {
+                // A panic while the step is polled becomes an error at this step, like one in `intercept`.
+                let polled = catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)));
+                let result = match polled {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(result)) => result,
+                    Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
+                };
+                *pending = None;
+                result?;
+            }
             match self.run_ready() {
                 Ok(Some(step)) => *pending = Some(step),
                 Ok(None) => return Poll::Ready(Ok(())),
@@ -424,7 +421,18 @@ impl<S: 'static, C: 'static> Direct<S, C> {
         // Looked up once per poll (through the context it may take a few pointer reads).
         let interceptors = interceptors.get(context);
         loop {
-            ready!(poll_pending(pending, cx))?;
+            if let Some(step) = pending {
+                let polled = catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)));
+                let result = match polled {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(result)) => result,
+                    Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
+                };
+                *pending = None;
+                if let Err(error) = result {
+                    return Poll::Ready(Err(error));
+                }
+            }
             let Some(entry) = interceptors.get(*next) else { return Poll::Ready(Ok(DirectOutcome::Finished)) };
             if !entry.in_place {
                 return Poll::Ready(Ok(DirectOutcome::NeedsContext));
