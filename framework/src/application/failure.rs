@@ -31,14 +31,10 @@ impl Application {
     /// # Errors
     /// The error that escaped, after it has been logged and answered (so tests can inspect it).
     pub fn execute(&self, call: &ApplicationCall) -> CallExecution {
-        let (stage, development) = self.start(call.clone());
-        CallExecution { stage, development }
-    }
-
-    /// The first stage of a call's execution (the call pipeline, over `call`, a handle of its own) and whether
-    /// the application is in development mode.
-    fn start(&self, call: ApplicationCall) -> (Stage, bool) {
-        (Stage::Pipeline(execute_call_pipeline(call)), self.environment().development())
+        // This application's pipeline, over a handle of the call's own (`ApplicationCall::execute` reads its
+        // application's pipeline through the call instead).
+        let stage = Stage::Pipeline(self.pipeline().execute(call.clone(), ()));
+        CallExecution { stage, development: self.environment().development() }
     }
 
     async fn answer_unhandled(call: ApplicationCall) -> Result<()> {
