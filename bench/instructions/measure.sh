@@ -2,9 +2,11 @@
 # Instructions per request: each server under callgrind, sent a fixed number of pipelined requests by
 # client.py, twice (SMALL and LARGE requests); the difference divided by LARGE - SMALL is what one request costs,
 # start-up and shutdown cancelled out. A count of instructions does not depend on the machine's load, so this runs
-# while other work does, unlike bench/load.sh. It also counts the locked read-modify-writes (atomic reference
-# counts, lock and unlock) the server's own code executed per request (locks.py). See bench/README.md,
-# "Instructions per request".
+# while other work does, unlike bench/load.sh. Beside the instructions it reports, per request: the locked
+# read-modify-writes (atomic reference counts, lock and unlock) the server's own code executed (locks.py); the
+# hot code a request runs through, in KiB of 64-byte lines (footprint.py); and callgrind's simulated L1
+# instruction-cache misses and branch mispredictions, with a 32 KiB 8-way L1i and D1 on every machine so that
+# figures compare across machines. See bench/README.md, "Instructions per request".
 #
 #   bench/instructions/measure.sh                       # rotor and hyper, /plaintext and /json
 #   SERVERS=rotor PATHS=/plaintext bench/instructions/measure.sh
@@ -50,12 +52,14 @@ if [[ $SKIP_BUILD != 1 ]]; then
         --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR" "${packages[@]}"
 fi
 
-# run <server> <path> <requests>: prints the instructions the server executed in its whole life.
+# run <server> <path> <requests>: prints the events the server's whole life collected: instructions, simulated L1i
+# misses, conditional and indirect branch mispredictions.
 run() {
     local server=$1 path=$2 requests=$3 name log port waited=0 pid
     name=$server-$(basename "$path")-$requests
     log=$out/$name.log
-    PORT=0 RUST_LOG=info taskset -c 0 valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$out/$name.callgrind" \
+    PORT=0 RUST_LOG=info taskset -c 0 valgrind --tool=callgrind --dump-instr=yes --cache-sim=yes --branch-sim=yes \
+        --I1=32768,8,64 --D1=32768,8,64 --LL=8388608,16,64 --callgrind-out-file="$out/$name.callgrind" \
         "$PEERS_TARGET_DIR/release/${binary[$server]}" >"$log" 2>&1 &
     pid=$!
     until port=$(grep -m1 -oE '(127\.0\.0\.1|localhost):[0-9]+' "$log" | cut -d: -f2) && [[ -n $port ]]; do
@@ -67,18 +71,31 @@ run() {
         { kill "$pid"; die "the client failed against $server"; }
     kill -TERM "$pid"
     wait "$pid" || true
-    grep -m1 -oE 'Collected : [0-9]+' "$log" | grep -oE '[0-9]+' || die "no total in $log"
+    # Events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim
+    local collected
+    collected=$(grep -m1 -oE 'Collected : [0-9 ]+' "$log") || die "no total in $log"
+    read -r -a events <<<"${collected#Collected : }"
+    ((${#events[@]} == 13)) || die "unexpected events in $log: $collected"
+    echo "${events[0]} ${events[3]} ${events[10]} ${events[12]}"
 }
 
-printf '| server | path | instructions per request | locked read-modify-writes per request |\n|---|---|---:|---:|\n'
+printf '| server | path | instructions per request | locked read-modify-writes per request | hot code per request (KiB) | L1i misses per request (simulated) | branch mispredictions per request (simulated) |\n'
+printf '|---|---|---:|---:|---:|---:|---:|\n'
+per_request() { awk -v a="$1" -v b="$2" -v n=$((LARGE - SMALL)) 'BEGIN { printf "%.1f", (b - a) / n }'; }
 for path in $PATHS; do
     for server in "${servers[@]}"; do
         small=$(run "$server" "$path" "$SMALL")
         large=$(run "$server" "$path" "$LARGE")
+        read -r small_ir small_i1 small_bc small_bi <<<"$small"
+        read -r large_ir large_i1 large_bc large_bi <<<"$large"
         name=$server-$(basename "$path")
         locks=$(python3 "$root/bench/instructions/locks.py" "$PEERS_TARGET_DIR/release/${binary[$server]}" \
             "$out/$name-$SMALL.callgrind" "$out/$name-$LARGE.callgrind" $((LARGE - SMALL)))
-        printf '| %s | %s | %d | %s |\n' "$server" "$path" $(((large - small) / (LARGE - SMALL))) "$locks"
+        footprint=$(python3 "$root/bench/instructions/footprint.py" \
+            "$out/$name-$SMALL.callgrind" "$out/$name-$LARGE.callgrind" $((LARGE - SMALL)))
+        printf '| %s | %s | %d | %s | %s | %s | %s |\n' "$server" "$path" $(((large_ir - small_ir) / (LARGE - SMALL))) \
+            "$locks" "$footprint" "$(per_request "$small_i1" "$large_i1")" \
+            "$(per_request $((small_bc + small_bi)) $((large_bc + large_bi)))"
     done
 done
 say "callgrind files: $out (callgrind_annotate <file> for a breakdown; the LARGE run minus the SMALL one is the requests' share)"

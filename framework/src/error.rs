@@ -82,36 +82,43 @@ enum Kind {
 }
 
 impl Error {
+    #[cold]
     fn with_kind(kind: Kind, message: impl Into<Cow<'static, str>>) -> Self {
         Error { inner: Box::new(ErrorImpl { kind, message: message.into(), source: None }) }
     }
 
     /// A malformed request or an invalid parameter; answers 400 Bad Request.
+    #[cold]
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::BadRequest, message)
     }
 
     /// A missing resource; answers 404 Not Found.
+    #[cold]
     pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::NotFound, message)
     }
 
     /// No representation acceptable to the client; answers 406 Not Acceptable.
+    #[cold]
     pub fn not_acceptable(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::NotAcceptable, message)
     }
 
     /// A body over the allowed size; answers 413 Payload Too Large.
+    #[cold]
     pub fn payload_too_large(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::PayloadTooLarge, message)
     }
 
     /// A body of a media type the server cannot read; answers 415 Unsupported Media Type.
+    #[cold]
     pub fn unsupported_media_type(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::UnsupportedMediaType, message)
     }
 
     /// An operation that ran out of time; answers 504 Gateway Timeout.
+    #[cold]
     pub fn timeout(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::Timeout, message)
     }
@@ -123,36 +130,44 @@ impl Error {
     /// let error = rotor::Error::with_status(StatusCode::CONFLICT, "the name is taken");
     /// assert_eq!(error.status(), StatusCode::CONFLICT);
     /// ```
+    #[cold]
     pub fn with_status(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::Status(status), message)
     }
 
     /// Any other failure; answers 500 Internal Server Error.
+    #[cold]
     pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::Internal, message)
     }
 
     /// A configuration error: a missing key, a value of the wrong type, a malformed file.
+    #[cold]
     pub fn config(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::Config, message)
     }
 
+    #[cold]
     pub(crate) fn unknown_phase(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::UnknownPhase, message)
     }
 
+    #[cold]
     pub(crate) fn plugin(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::Plugin, message)
     }
 
+    #[cold]
     pub(crate) fn response_already_sent(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::ResponseAlreadySent, message)
     }
 
+    #[cold]
     pub(crate) fn cannot_render(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::CannotRender, message)
     }
 
+    #[cold]
     pub(crate) fn panic(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_kind(Kind::Panic, message)
     }
@@ -314,6 +329,7 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 impl Error {
     /// The error for a panic caught while running an interceptor or handler.
+    #[cold]
     pub(crate) fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
         Error::panic(format!("a handler or interceptor panicked: {}", panic_message(payload)))
     }
@@ -322,6 +338,7 @@ impl Error {
 impl Error {
     /// The error of a failing body stream: a Rotor error inside the box (a limit an engine enforces, say) is
     /// kept as it is; any other error is a 400 with `message` and the error as its source.
+    #[cold]
     pub(crate) fn from_body_error(error: BoxError, message: &'static str) -> Self {
         match error.downcast::<StdError>() {
             Ok(rotor) => rotor.0,

@@ -222,6 +222,7 @@ fn target_len(request: &Request<Incoming>) -> usize {
     }
 }
 
+#[cold]
 fn status_response(status: StatusCode, message: &str) -> Response<Body> {
     let mut response = Response::new(Body::from(message.to_owned()));
     *response.status_mut() = status;

@@ -234,6 +234,7 @@ fn bodyless_status(status: StatusCode) -> bool {
     status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
 }
 
+#[cold]
 pub(super) fn already_sent() -> Error {
     Error::response_already_sent(
         "the call has already been answered: respond at most once per call (check `call.response().is_committed()` \
