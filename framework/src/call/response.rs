@@ -141,8 +141,12 @@ impl<'a> ApplicationResponse<'a> {
         let content = state.content.take()?;
         let (body, content_type, content_status, content_headers) = content.into_raw_parts();
         let status = content_status.or(state.status).unwrap_or(StatusCode::OK);
-        let mut headers = std::mem::take(&mut state.headers);
+        // The response's headers are swapped in: no empty map made for the state, none dropped for the response.
+        let mut response = http::Response::new(body);
+        std::mem::swap(response.headers_mut(), &mut state.headers);
         drop(state);
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
         if let Some(content_type) = content_type {
             headers.entry(CONTENT_TYPE).or_insert(content_type);
         }
@@ -163,14 +167,11 @@ impl<'a> ApplicationResponse<'a> {
                 }
             }
         }
-        if let Some(length) = body.exact_len().filter(|_| add_length && !bodyless_status(status)) {
-            if let Entry::Vacant(entry) = headers.entry(CONTENT_LENGTH) {
+        if let Some(length) = response.body().exact_len().filter(|_| add_length && !bodyless_status(status)) {
+            if let Entry::Vacant(entry) = response.headers_mut().entry(CONTENT_LENGTH) {
                 entry.insert(content_length(length));
             }
         }
-        let mut response = http::Response::new(body);
-        *response.status_mut() = status;
-        *response.headers_mut() = headers;
         Some(response)
     }
 }
