@@ -9,8 +9,11 @@ and prints how many bytes of code they span, counted in 64-byte cache lines, in 
 through, in every object (the server, libc). A request loop whose hot code is larger than the core's L1
 instruction cache (32 KiB on the machines of bench/README.md) fetches part of it from L2 on every request, so
 this is the figure that tells whether a change makes the loop fit better, beside its instruction count.
---by-function BINARY lists BINARY's functions by the hot lines they hold (by symbol, so an inlined function
-counts as its caller). Standard library only, plus nm from binutils.
+An instruction counts for the line it starts on; PLT stubs are not counted (callgrind's `--skip-plt=yes`
+charges them to the calling instruction). --instructions also prints, on stderr, how many distinct instructions
+are hot and how often each runs per request on average; --by-function BINARY lists BINARY's functions by the
+hot lines they hold (by symbol, so an inlined function counts as its caller). Standard library only, plus nm
+from binutils; locks.py reads callgrind files with `counts` from here.
 """
 
 import bisect
@@ -63,15 +66,21 @@ def counts(path):
 
 
 def main():
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 4 or not sys.argv[3].isdigit():
         raise SystemExit(__doc__)
     small_path, large_path, requests = sys.argv[1], sys.argv[2], int(sys.argv[3])
     small, large = counts(small_path), counts(large_path)
     hot = {key for key, count in large.items() if (count - small.get(key, 0)) / requests >= 0.5}
     lines = {(obj, address // LINE) for obj, address in hot}
     print(f"{len(lines) * LINE / 1024:.1f}")
+    if "--instructions" in sys.argv:
+        executed = sum(large[key] - small.get(key, 0) for key in hot) / requests
+        print(f"{len(hot)} hot instructions, each run {executed / len(hot):.2f} times per request", file=sys.stderr)
     if "--by-function" in sys.argv:
-        binary = sys.argv[sys.argv.index("--by-function") + 1]
+        index = sys.argv.index("--by-function") + 1
+        if index >= len(sys.argv):
+            raise SystemExit("--by-function needs the server's binary after it")
+        binary = sys.argv[index]
         name = binary.rsplit("/", 1)[-1]
         symbols = subprocess.run(["nm", "-C", binary], capture_output=True, text=True, check=True).stdout
         table = sorted(

@@ -17,6 +17,8 @@ import re
 import subprocess
 import sys
 
+from footprint import counts as object_counts
+
 
 def locked_addresses(binary):
     listing = subprocess.run(
@@ -35,42 +37,9 @@ def locked_addresses(binary):
 
 def counts(path, binary_name):
     """Executions per instruction address of the object named binary_name, from a callgrind file."""
-    executed = collections.Counter()
-    names = {}
-    current = None
-    position = [0, 0]
-    skip_next = False
-    for line in open(path, encoding="utf-8", errors="replace"):
-        line = line.rstrip("\n")
-        if line.startswith(("ob=", "cob=")):
-            match = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line)
-            if match.group(2):
-                names[match.group(1)] = match.group(2)
-            if line.startswith("ob="):
-                current = names.get(match.group(1), "")
-            continue
-        if line.startswith("calls="):
-            skip_next = True  # the next cost line is the call's inclusive cost, not its own
-            continue
-        if not line or line[0] not in "0123456789+-*":
-            continue
-        fields = line.split()
-        if len(fields) < 2:
-            continue
-        for i, field in enumerate(fields[:2]):
-            if field == "*":
-                continue
-            if field[0] in "+-":
-                delta = int(field[1:], 0)
-                position[i] += delta if field[0] == "+" else -delta
-            else:
-                position[i] = int(field, 0)
-        if skip_next:
-            skip_next = False
-            continue
-        if current and current.endswith("/" + binary_name) and len(fields) >= 3:
-            executed[position[0]] += int(fields[2])
-    return executed
+    return collections.Counter(
+        {address: count for (obj, address), count in object_counts(path).items() if obj.endswith("/" + binary_name)}
+    )
 
 
 def main():

@@ -71,17 +71,25 @@ run() {
         { kill "$pid"; die "the client failed against $server"; }
     kill -TERM "$pid"
     wait "$pid" || true
-    # Events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim
-    local collected
+    # The columns by name from the `Events` line; callgrind leaves trailing zero counts off `Collected`.
+    local names collected events value ir=0 i1mr=0 bcm=0 bim=0 i
+    names=$(grep -m1 -oE 'Events +: [A-Za-z0-9 ]+' "$log") || die "no event names in $log"
     collected=$(grep -m1 -oE 'Collected : [0-9 ]+' "$log") || die "no total in $log"
+    read -r -a names <<<"${names#*: }"
     read -r -a events <<<"${collected#Collected : }"
-    ((${#events[@]} == 13)) || die "unexpected events in $log: $collected"
-    echo "${events[0]} ${events[3]} ${events[10]} ${events[12]}"
+    for i in "${!names[@]}"; do
+        value=${events[i]:-0}
+        case ${names[i]} in
+            Ir) ir=$value ;; I1mr) i1mr=$value ;; Bcm) bcm=$value ;; Bim) bim=$value ;;
+        esac
+    done
+    ((ir > 0)) || die "no instruction count in $log: $collected"
+    echo "$ir $i1mr $bcm $bim"
 }
 
 printf '| server | path | instructions per request | locked read-modify-writes per request | hot code per request (KiB) | L1i misses per request (simulated) | branch mispredictions per request (simulated) |\n'
 printf '|---|---|---:|---:|---:|---:|---:|\n'
-per_request() { awk -v a="$1" -v b="$2" -v n=$((LARGE - SMALL)) 'BEGIN { printf "%.1f", (b - a) / n }'; }
+per_request() { LC_ALL=C awk -v a="$1" -v b="$2" -v n=$((LARGE - SMALL)) 'BEGIN { printf "%.1f", (b - a) / n }'; }
 for path in $PATHS; do
     for server in "${servers[@]}"; do
         small=$(run "$server" "$path" "$SMALL")

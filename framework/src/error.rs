@@ -174,6 +174,7 @@ impl Error {
 
     /// Attaches the cause of this error, returned by [`source()`](Error::source).
     #[must_use]
+    #[cold]
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(Arc::from(source.into()));
         self
@@ -306,6 +307,7 @@ impl<E> From<E> for Error
 where
     E: std::error::Error + Send + Sync + 'static,
 {
+    #[cold]
     fn from(error: E) -> Self {
         let source: BoxError = Box::new(error);
         let timed_out = source.is::<tokio::time::error::Elapsed>()
