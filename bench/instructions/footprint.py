@@ -13,7 +13,7 @@ An instruction counts for the line it starts on; PLT stubs are not counted (call
 charges them to the calling instruction). --instructions also prints, on stderr, how many distinct instructions
 are hot and how often each runs per request on average; --by-function BINARY lists BINARY's functions by the
 hot lines they hold (by symbol, so an inlined function counts as its caller). Standard library only, plus nm
-from binutils; locks.py reads callgrind files with `counts` from here.
+from binutils; locks.py reads callgrind files and names functions with `counts` and `function_of` from here.
 """
 
 import bisect
@@ -65,6 +65,23 @@ def counts(path):
     return executed
 
 
+def function_of(binary):
+    """A lookup from an address of BINARY to the name of the function symbol it is in ("?" before the first)."""
+    symbols = subprocess.run(["nm", "-C", binary], capture_output=True, text=True, check=True).stdout
+    table = sorted(
+        (int(fields[0], 16), fields[2])
+        for fields in (line.split(None, 2) for line in symbols.splitlines())
+        if len(fields) == 3 and fields[1] in ("t", "T")
+    )
+    starts = [start for start, _ in table]
+
+    def lookup(address):
+        index = bisect.bisect_right(starts, address) - 1
+        return table[index][1] if index >= 0 else "?"
+
+    return lookup
+
+
 def main():
     if len(sys.argv) < 4 or not sys.argv[3].isdigit():
         raise SystemExit(__doc__)
@@ -82,18 +99,8 @@ def main():
             raise SystemExit("--by-function needs the server's binary after it")
         binary = sys.argv[index]
         name = binary.rsplit("/", 1)[-1]
-        symbols = subprocess.run(["nm", "-C", binary], capture_output=True, text=True, check=True).stdout
-        table = sorted(
-            (int(fields[0], 16), fields[2])
-            for fields in (line.split(None, 2) for line in symbols.splitlines())
-            if len(fields) == 3 and fields[1] in ("t", "T")
-        )
-        starts = [start for start, _ in table]
-        by_function = collections.Counter()
-        for obj, line in lines:
-            if obj.endswith("/" + name):
-                index = bisect.bisect_right(starts, line * LINE) - 1
-                by_function[table[index][1] if index >= 0 else "?"] += 1
+        function = function_of(binary)
+        by_function = collections.Counter(function(line * LINE) for obj, line in lines if obj.endswith("/" + name))
         for function, count in by_function.most_common(30):
             print(f"{count:4d} lines  {function[:150]}", file=sys.stderr)
 

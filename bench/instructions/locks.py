@@ -11,13 +11,13 @@ requests between the runs). Counts only BINARY's own code (libc's are few: mallo
 Standard library only, plus objdump and nm from binutils.
 """
 
-import bisect
 import collections
 import re
 import subprocess
 import sys
 
 from footprint import counts as object_counts
+from footprint import function_of
 
 
 def locked_addresses(binary):
@@ -53,18 +53,11 @@ def main():
     total = sum(count for count in per_address.values() if count > 0)
     print(f"{total / requests:.1f}")
     if "--by-function" in sys.argv:
-        symbols = subprocess.run(["nm", "-C", binary], capture_output=True, text=True, check=True).stdout
-        table = sorted(
-            (int(fields[0], 16), fields[2])
-            for fields in (line.split(None, 2) for line in symbols.splitlines())
-            if len(fields) == 3 and fields[1] in ("t", "T")
-        )
-        starts = [start for start, _ in table]
+        function = function_of(binary)
         by_function = collections.Counter()
         for address, count in per_address.items():
             if count > 0:
-                index = bisect.bisect_right(starts, address) - 1
-                by_function[table[index][1] if index >= 0 else "?"] += count
+                by_function[function(address)] += count
         for function, count in by_function.most_common(30):
             print(f"{count / requests:6.2f}  {function[:150]}", file=sys.stderr)
 
