@@ -8,7 +8,8 @@ locks implicitly) with objdump, adds up how often each ran in the LARGE run minu
 come from `valgrind --tool=callgrind --dump-instr=yes`), and prints that divided by REQUESTS (the difference in
 requests between the runs). Counts only BINARY's own code (libc's are few: malloc's fast path takes no lock).
 --by-function also lists the functions they are in (by symbol, so an inlined function counts as its caller).
-Standard library only, plus objdump and nm from binutils.
+Standard library only (and footprint.py beside it, whose callgrind reader and symbol lookup it uses), plus
+objdump and nm from binutils.
 """
 
 import collections

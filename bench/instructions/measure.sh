@@ -72,10 +72,10 @@ run() {
     kill -TERM "$pid"
     wait "$pid" || true
     # The columns by name from the `Events` line; callgrind leaves trailing zero counts off `Collected`.
-    local names collected events value ir=0 i1mr=0 bcm=0 bim=0 i
-    names=$(grep -m1 -oE 'Events +: [A-Za-z0-9 ]+' "$log") || die "no event names in $log"
+    local header collected names events value ir=0 i1mr=0 bcm=0 bim=0 i
+    header=$(grep -m1 -oE 'Events +: [A-Za-z0-9 ]+' "$log") || die "no event names in $log"
     collected=$(grep -m1 -oE 'Collected : [0-9 ]+' "$log") || die "no total in $log"
-    read -r -a names <<<"${names#*: }"
+    read -r -a names <<<"${header#*: }"
     read -r -a events <<<"${collected#Collected : }"
     for i in "${!names[@]}"; do
         value=${events[i]:-0}
