@@ -12,7 +12,8 @@
 #   WARMUP=2            seconds of unmeasured load on each endpoint after a server starts
 #   CONNECTIONS=64      connections of the unpipelined runs
 #   PIPELINE_CONNECTIONS=256, PIPELINE_DEPTH=16   connections and requests per write of the pipelined runs
-#   SERVERS="hyper axum actix rotor"              which servers, in this order within a round
+#   SERVERS="hyper axum actix rotor"              which servers, in this order within a round; also
+#                                                 rotor-h1, Rotor on the prototype engine (bench/README.md)
 #   IDLE_CONNECTIONS=10000                        connections of the idle-memory phase (0 skips the phase)
 #   SERVER_CPU=0, CLIENT_CPU=1                    the CPUs the server and the load generator are pinned to
 #   PEERS_TARGET_DIR=bench/peers/target           where the servers are built
@@ -83,11 +84,12 @@ if [[ $SKIP_BUILD != 1 ]]; then
     cargo build --release --locked --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR"
 fi
 bin=$PEERS_TARGET_DIR/release
-declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server)
-declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor)
+declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
+    [rotor-h1]=rotor-h1-prototype)
+declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor [rotor-h1]="Rotor on the h1 prototype")
 read -r -a servers <<<"$SERVERS"
 for server in "${servers[@]}"; do
-    [[ -n ${binary[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor)"
+    [[ -n ${binary[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1)"
     [[ -x $bin/${binary[$server]} ]] || die "$bin/${binary[$server]} is not built"
 done
 

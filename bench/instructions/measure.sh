@@ -38,12 +38,14 @@ if ! command -v valgrind >/dev/null; then
 fi
 for tool in valgrind python3 taskset cargo objdump nm; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
-declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server)
-declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server)
+declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
+    [rotor-h1]=rotor-h1-prototype)
+declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
+    [rotor-h1]=rotor-h1-prototype)
 read -r -a servers <<<"$SERVERS"
 packages=()
 for server in "${servers[@]}"; do
-    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor)"
+    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1)"
     packages+=(-p "${package[$server]}")
 done
 if [[ $SKIP_BUILD != 1 ]]; then
