@@ -92,7 +92,7 @@ async fn accept(listener: TcpListener, application: Arc<Application>) {
 async fn serve(mut stream: TcpStream, application: Arc<Application>, remote: SocketAddr, local: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let mut read = BytesMut::with_capacity(8192);
-    let mut write = BytesMut::with_capacity(8192);
+    let mut write = Vec::with_capacity(8192);
     // Where the header fields of the request being parsed lie in the read buffer; kept across requests.
     let mut spans = Vec::with_capacity(16);
     loop {
@@ -114,7 +114,10 @@ async fn serve(mut stream: TcpStream, application: Arc<Application>, remote: Soc
             let mut execution = ApplicationCall::new(Arc::clone(&application), request, Body::empty()).execute();
             let _ = (&mut execution).await;
             match execution.call().response().take_http_response_without_length() {
-                Some(response) => encode(response, head_only, &mut write).await,
+                Some(response) => {
+                    let (parts, body) = response.into_parts();
+                    encode(&parts, &body_bytes(body).await, head_only, &mut write);
+                }
                 None => encode_status(StatusCode::INTERNAL_SERVER_ERROR, &mut write),
             }
         }
@@ -196,46 +199,50 @@ fn keeps_alive(head: &Request<()>) -> bool {
     }
 }
 
-/// Appends `response` to `write`: status line, headers, `Date` unless set, `Content-Length`, body.
-async fn encode(response: http::Response<Body>, head_only: bool, write: &mut BytesMut) {
-    let (parts, body) = response.into_parts();
-    let status = parts.status;
-    write.extend_from_slice(b"HTTP/1.1 ");
-    write.extend_from_slice(status.as_str().as_bytes());
-    write.extend_from_slice(b" ");
-    write.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    write.extend_from_slice(b"\r\n");
-    for (name, value) in &parts.headers {
-        write.extend_from_slice(name.as_str().as_bytes());
-        write.extend_from_slice(b": ");
-        write.extend_from_slice(value.as_bytes());
-        write.extend_from_slice(b"\r\n");
-    }
-    if !parts.headers.contains_key(DATE) {
-        write.extend_from_slice(b"date: ");
-        date::extend(write);
-        write.extend_from_slice(b"\r\n");
-    }
-    let bytes = match body.as_bytes() {
+/// The bytes of a response body: at hand for a whole one, gathered for a stream (the prototype writes no chunks).
+async fn body_bytes(body: Body) -> Bytes {
+    match body.as_bytes() {
         Some(bytes) => bytes.clone(),
         None if body.is_empty_body() => Bytes::new(),
-        // The prototype gathers a streamed body before it writes it.
         None => body.collect().await.unwrap_or_default(),
-    };
-    let informational = status.is_informational() || status == StatusCode::NO_CONTENT;
-    if !informational && !parts.headers.contains_key(CONTENT_LENGTH) {
-        write.extend_from_slice(b"content-length: ");
-        write.extend_from_slice(itoa::Buffer::new().format(bytes.len()).as_bytes());
+    }
+}
+
+/// Appends a response to `write`: status line, headers, `Date` unless set, `Content-Length`, body.
+#[inline(never)]
+fn encode(parts: &http::response::Parts, body: &[u8], head_only: bool, write: &mut Vec<u8>) {
+    let status = parts.status;
+    if status == StatusCode::OK {
+        write.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+    } else {
+        let reason = status.canonical_reason().unwrap_or("").as_bytes();
+        put(write, &[b"HTTP/1.1 ", status.as_str().as_bytes(), b" ", reason, b"\r\n"]);
+    }
+    for (name, value) in &parts.headers {
+        put(write, &[name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"]);
+    }
+    if !parts.headers.contains_key(DATE) {
+        date::extend(write);
+    }
+    let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT;
+    if !bodyless && !parts.headers.contains_key(CONTENT_LENGTH) {
+        put(write, &[b"content-length: ", itoa::Buffer::new().format(body.len()).as_bytes(), b"\r\n\r\n"]);
+    } else {
         write.extend_from_slice(b"\r\n");
     }
-    write.extend_from_slice(b"\r\n");
     if !head_only {
-        write.extend_from_slice(&bytes);
+        write.extend_from_slice(body);
+    }
+}
+
+fn put(write: &mut Vec<u8>, pieces: &[&[u8]]) {
+    for piece in pieces {
+        write.extend_from_slice(piece);
     }
 }
 
 #[cold]
-fn encode_status(status: StatusCode, write: &mut BytesMut) {
+fn encode_status(status: StatusCode, write: &mut Vec<u8>) {
     write.extend_from_slice(b"HTTP/1.1 ");
     write.extend_from_slice(status.as_str().as_bytes());
     write.extend_from_slice(b" \r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
