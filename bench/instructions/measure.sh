@@ -39,13 +39,13 @@ fi
 for tool in valgrind python3 taskset cargo objdump nm; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
 declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype)
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype)
 declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype)
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server)
 read -r -a servers <<<"$SERVERS"
 packages=()
 for server in "${servers[@]}"; do
-    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1)"
+    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1, h1-bare)"
     packages+=(-p "${package[$server]}")
 done
 if [[ $SKIP_BUILD != 1 ]]; then

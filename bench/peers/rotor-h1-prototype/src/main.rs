@@ -7,6 +7,7 @@
 
 mod date;
 mod engine;
+mod wire;
 
 use std::process::ExitCode;
 
