@@ -11,7 +11,8 @@
 #   bench/instructions/measure.sh                       # rotor and hyper, /plaintext and /json
 #   SERVERS=rotor PATHS=/plaintext bench/instructions/measure.sh
 #
-# Settings: SERVERS="rotor hyper" (also axum, actix), PATHS="/plaintext /json", SMALL=2048, LARGE=10240,
+# Settings: SERVERS="rotor hyper" (also axum, actix, and rotor-h1 and h1-bare, the prototype engine with and
+# without Rotor; ROTOR_H1_MODULE reaches the server), PATHS="/plaintext /json", SMALL=2048, LARGE=10240,
 # PEERS_TARGET_DIR=bench/peers/target-instructions (release profile with line tables, so that
 # `callgrind_annotate` can name functions; the callgrind files stay in $PEERS_TARGET_DIR/instructions), SKIP_BUILD=1.
 set -euo pipefail
