@@ -47,7 +47,7 @@ read -r -a servers <<<"$SERVERS"
 packages=()
 for server in "${servers[@]}"; do
     [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1, h1-bare)"
-    packages+=(-p "${package[$server]}")
+    [[ " ${packages[*]} " == *" ${package[$server]} "* ]] || packages+=(-p "${package[$server]}")
 done
 if [[ $SKIP_BUILD != 1 ]]; then
     say "building ${servers[*]} (release, with line tables) into $PEERS_TARGET_DIR"
@@ -90,6 +90,8 @@ run() {
     echo "$ir $i1mr $bcm $bim"
 }
 
+# rotor-h1 runs the module ROTOR_H1_MODULE names, if any: the table says which.
+server_name() { if [[ $1 == rotor-h1 && -n ${ROTOR_H1_MODULE:-} ]]; then echo "$1 ($ROTOR_H1_MODULE)"; else echo "$1"; fi; }
 printf '| server | path | instructions per request | locked read-modify-writes per request | hot code per request (KiB) | L1i misses per request (simulated) | branch mispredictions per request (simulated) |\n'
 printf '|---|---|---:|---:|---:|---:|---:|\n'
 per_request() { LC_ALL=C awk -v a="$1" -v b="$2" -v n=$((LARGE - SMALL)) 'BEGIN { printf "%.1f", (b - a) / n }'; }
@@ -104,7 +106,7 @@ for path in $PATHS; do
             "$out/$name-$SMALL.callgrind" "$out/$name-$LARGE.callgrind" $((LARGE - SMALL)))
         footprint=$(python3 "$root/bench/instructions/footprint.py" \
             "$out/$name-$SMALL.callgrind" "$out/$name-$LARGE.callgrind" $((LARGE - SMALL)))
-        printf '| %s | %s | %d | %s | %s | %s | %s |\n' "$server" "$path" $(((large_ir - small_ir) / (LARGE - SMALL))) \
+        printf '| %s | %s | %d | %s | %s | %s | %s |\n' "$(server_name "$server")" "$path" $(((large_ir - small_ir) / (LARGE - SMALL))) \
             "$locks" "$footprint" "$(per_request "$small_i1" "$large_i1")" \
             "$(per_request $((small_bc + small_bi)) $((large_bc + large_bi)))"
     done

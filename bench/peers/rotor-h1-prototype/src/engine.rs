@@ -66,7 +66,13 @@ impl ApplicationEngine for H1Engine {
 
 async fn accept(listener: TcpListener, application: Arc<Application>) {
     loop {
-        let Ok((stream, remote)) = listener.accept().await else { continue };
+        let (stream, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                eprintln!("accept: {error}");
+                continue;
+            }
+        };
         let Ok(local) = stream.local_addr() else { continue };
         tokio::spawn(wire::serve(stream, Calls { application: Arc::clone(&application), remote, local }));
     }

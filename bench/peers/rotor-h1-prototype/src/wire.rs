@@ -5,8 +5,10 @@
 //! Every request that arrived in one read is answered before the answers are written in one write
 //! (pipelining), as hyper does with its pipeline flush on. What it leaves out, because the experiment does not
 //! need it: request bodies (a request that declares one is answered `501` and the connection closed), the
-//! request read timeout, the protocol limits of `rotor.deployment` (it keeps hyper's defaults of 100 fields and
-//! a 64 KiB head). It keeps an idle timeout on every read, as a real engine must.
+//! request read timeout (hyper arms its header-read timer for every request; this arms one idle timer per read,
+//! as a real engine must too), the protocol limits of `rotor.deployment` (fixed limits of 100 fields and a
+//! 64 KiB head instead), `Connection` values other than a whole `close` or `keep-alive`, and answering an
+//! HTTP/1.0 request in HTTP/1.0 (every answer says HTTP/1.1). The load comparison's clients send neither.
 
 use std::future::Future;
 use std::mem::MaybeUninit;
@@ -56,7 +58,11 @@ pub(crate) async fn serve(mut stream: TcpStream, mut responder: impl Responder) 
             let head_only = head.method() == Method::HEAD;
             match responder.respond(head).await {
                 Some((parts, body)) => encode(&parts, &body, head_only, &mut write),
-                None => encode_status(StatusCode::INTERNAL_SERVER_ERROR, &mut write),
+                None => {
+                    // Answered with `Connection: close`: the requests after it are not answered.
+                    encode_status(StatusCode::INTERNAL_SERVER_ERROR, &mut write);
+                    open = false;
+                }
             }
         }
         if !write.is_empty() {
@@ -152,13 +158,13 @@ fn encode(parts: &http::response::Parts, body: &[u8], head_only: bool, write: &m
     if !parts.headers.contains_key(DATE) {
         date::extend(write);
     }
-    let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT;
+    let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
     if !bodyless && !parts.headers.contains_key(CONTENT_LENGTH) {
         put(write, &[b"content-length: ", itoa::Buffer::new().format(body.len()).as_bytes(), b"\r\n\r\n"]);
     } else {
         write.extend_from_slice(b"\r\n");
     }
-    if !head_only {
+    if !head_only && !bodyless {
         write.extend_from_slice(body);
     }
 }
