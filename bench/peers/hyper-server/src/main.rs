@@ -2,6 +2,10 @@
 //! HTTP/1.1 only with pipeline flush, TCP_NODELAY. hyper adds `Date` itself (formatted once a second).
 //!
 //! `PORT=0 hyper-server` binds 127.0.0.1 on a free port and prints `listening on 127.0.0.1:<port>`.
+//!
+//! `HYPER_HEADER_READ_TIMEOUT=off` turns off hyper's header-read timeout (30 s by default once a timer is set,
+//! armed for every request), to measure what it costs (bench/README.md, "An engine of Rotor's own"); the load
+//! comparison keeps hyper's default.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -50,6 +54,7 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(8080);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let address = listener.local_addr()?;
+    let no_header_read_timeout = std::env::var("HYPER_HEADER_READ_TIMEOUT").is_ok_and(|value| value == "off");
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {address}")?;
     stdout.flush()?;
@@ -63,12 +68,12 @@ async fn main() -> std::io::Result<()> {
         };
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let _ = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .keep_alive(true)
-                .pipeline_flush(true)
-                .serve_connection(TokioIo::new(stream), service_fn(handle))
-                .await;
+            let mut builder = http1::Builder::new();
+            builder.timer(TokioTimer::new()).keep_alive(true).pipeline_flush(true);
+            if no_header_read_timeout {
+                builder.header_read_timeout(None);
+            }
+            let _ = builder.serve_connection(TokioIo::new(stream), service_fn(handle)).await;
         });
     }
 }
