@@ -1,6 +1,6 @@
 //! The rotor-server of the load comparison (same module: DefaultHeaders, ContentNegotiation, two `get` routes),
 //! on a prototype HTTP/1.1 engine instead of hyper. An experiment to measure what Rotor's framework costs on an
-//! engine of its own; see bench/README.md, "An engine of Rotor's own (prototype)". Not a product: it serves GET
+//! engine of its own; see bench/README.md, "An engine of Rotor's own (prototype)". Not a product: it serves
 //! requests without a body and nothing of HTTP/2, TLS or the deployment limits (see `engine` and `wire`).
 //!
 //! `PORT=0 rotor-h1-prototype` binds 127.0.0.1 on a free port and logs `Responding at http://127.0.0.1:<port>`.

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 
 use crate::date;
 
-/// The most header fields a request may have, and the largest request head, as hyper's defaults.
+/// The most header fields a request may have (hyper's default), and the largest request head.
 const MAX_HEADERS: usize = 100;
 const MAX_HEAD: usize = 64 * 1024;
 /// How long a connection may wait for its next bytes (Rotor's default idle timeout).
@@ -84,9 +84,10 @@ pub(crate) async fn serve(mut stream: TcpStream, mut responder: impl Responder) 
     }
 }
 
-/// The next request head in `read`, taken out of it; `None` until one is complete.
+/// Where a request's header fields lie in the read buffer: (name start, end), (value start, end).
 type Spans = Vec<((usize, usize), (usize, usize))>;
 
+/// The next request head in `read`, taken out of it; `None` until one is complete.
 fn parse(read: &mut BytesMut, spans: &mut Spans) -> std::result::Result<Option<Request<()>>, StatusCode> {
     // Uninitialised: httparse writes the fields it finds; zeroing 100 of them would cost more than the parse.
     let mut fields = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
