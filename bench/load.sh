@@ -87,8 +87,8 @@ fi
 bin=$PEERS_TARGET_DIR/release
 declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
     [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server)
-declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}"
-    [h1-bare]="h1 prototype, no framework")
+declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor
+    [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}" [h1-bare]="h1 prototype, no framework")
 read -r -a servers <<<"$SERVERS"
 for server in "${servers[@]}"; do
     [[ -n ${binary[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1, h1-bare)"
