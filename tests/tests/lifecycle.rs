@@ -9,7 +9,7 @@ use rotor::events::{
     APPLICATION_MODULES_LOADED, APPLICATION_STARTED, APPLICATION_STARTING, APPLICATION_STOP_PREPARING,
     APPLICATION_STOPPED, APPLICATION_STOPPING, EventDefinition, SERVER_READY,
 };
-use rotor_hyper::Hyper;
+use rotor_tests::TestEngines;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type Trail = Arc<Mutex<Vec<&'static str>>>;
@@ -37,7 +37,7 @@ async fn lifecycle_events_are_raised_in_order_around_start_and_stop() {
     let trail = Trail::default();
     let in_module = Arc::clone(&trail);
     let mut server = embedded_server(
-        Hyper,
+        TestEngines,
         |config| config.host("127.0.0.1").port(0),
         move |app| {
             in_module.lock().unwrap().push("module runs");
@@ -66,7 +66,7 @@ async fn lifecycle_events_are_raised_in_order_around_start_and_stop() {
 
 #[tokio::test]
 async fn start_waits_until_a_stop_handle_asks_it_to_stop() {
-    let mut server = embedded_server(Hyper, |config| config.host("127.0.0.1").port(0), hello::module);
+    let mut server = embedded_server(TestEngines, |config| config.host("127.0.0.1").port(0), hello::module);
     let stopped = Arc::new(Mutex::new(false));
     let flag = Arc::clone(&stopped);
     server.environment().events().subscribe(&APPLICATION_STOPPED, move |_: &ApplicationEnvironment| {
@@ -86,7 +86,7 @@ async fn start_waits_until_a_stop_handle_asks_it_to_stop() {
 #[tokio::test]
 async fn a_module_that_panics_is_a_startup_error_and_nothing_listens() {
     let mut server = embedded_server(
-        Hyper,
+        TestEngines,
         |config| config.host("127.0.0.1").port(0),
         |_app| {
             panic!("DATABASE_URL is not set");
@@ -99,7 +99,8 @@ async fn a_module_that_panics_is_a_startup_error_and_nothing_listens() {
 
 #[tokio::test]
 async fn a_bad_configuration_is_reported_by_start() {
-    let mut server = embedded_server(Hyper, |config| config.config("rotor.deployment.port", "http"), hello::module);
+    let mut server =
+        embedded_server(TestEngines, |config| config.config("rotor.deployment.port", "http"), hello::module);
     let error = server.start(false).await.unwrap_err();
     assert!(error.is_config());
     assert!(error.to_string().contains("rotor.deployment.port"), "{error}");

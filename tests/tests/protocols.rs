@@ -8,7 +8,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rotor::prelude::*;
-use support::{RawConnection, start};
+use rotor_tests::EngineKind;
+use support::{RawConnection, start, start_on};
 use tokio::net::TcpStream;
 
 #[tokio::test]
@@ -50,7 +51,8 @@ async fn keep_alive_carries_many_requests_on_one_connection() {
 
 #[tokio::test]
 async fn http2_with_prior_knowledge_over_cleartext() {
-    let server = start(hello::module).await;
+    // rotor-hyper's (rotor-cio speaks HTTP/1 only: tests/engine_cio.rs).
+    let server = start_on(EngineKind::Hyper, hello::module, |_| {}).await;
     let stream = TcpStream::connect(server.addr).await.unwrap();
     let (mut sender, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();

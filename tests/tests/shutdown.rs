@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rotor::prelude::*;
-use support::{RawConnection, start};
+use rotor_tests::EngineKind;
+use support::{RawConnection, start, start_on};
 use tokio::sync::{Notify, Semaphore};
 
 /// A module whose `/slow` handler signals `started`, then waits for `release` before answering.
@@ -89,7 +90,8 @@ async fn http2_gets_goaway_and_its_stream_in_flight_still_finishes() {
     use hyper_util::rt::{TokioExecutor, TokioIo};
 
     let (started, release) = (Arc::new(Notify::new()), Arc::new(Semaphore::new(0)));
-    let server = start(slow_module(Arc::clone(&started), Arc::clone(&release))).await;
+    // rotor-hyper's (rotor-cio speaks HTTP/1 only).
+    let server = start_on(EngineKind::Hyper, slow_module(Arc::clone(&started), Arc::clone(&release)), |_| {}).await;
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let (mut sender, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();

@@ -114,7 +114,7 @@ async fn a_port_in_use_fails_the_start_and_leaves_nothing_listening() {
     }]);
     settings.runtime = RuntimeMode::ThreadPerCore;
     settings.workers = Some(2);
-    let mut engine = rotor::engine::ApplicationEngineFactory::create(&rotor_hyper::Hyper);
+    let mut engine = rotor::engine::ApplicationEngineFactory::create(&rotor_tests::TestEngines);
     let error = rotor::engine::ApplicationEngine::start(&mut engine, Arc::new(application), &settings)
         .await
         .expect_err("the port is taken");

@@ -3,15 +3,14 @@
 //!
 //! What a connection costs is kept to what hyper itself needs: no timer and no clock read per request, and per
 //! connection one small shared [`ConnectionState`], one `Notified` and a few counters inside the task. Time is
-//! counted in the engine's ticks (a quarter of the shortest timeout): at each tick the engine bumps an epoch and
-//! wakes every connection once, and each one compares what it saw since the last tick.
+//! counted in the engine's ticks ([`rotor_host_common::Signals`]).
 
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,80 +18,12 @@ use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rotor::Application;
 use rotor::engine::ProtocolLimits;
+use rotor_host_common::{ConnectionHandler, EngineState, SignalWatch, Signals, Watch};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::service::CallService;
-
-// The state is 0 while running.
-const STOPPING: u8 = 1;
-const ABORTING: u8 = 2;
-
-/// What the engine tells every connection: stop gracefully, abort, or a tick has passed.
-#[derive(Debug, Default)]
-pub(crate) struct Signals {
-    state: AtomicU8,
-    /// Ticks so far.
-    epoch: AtomicU64,
-    /// Bumped before every notification, so a connection sees a change with one load.
-    generation: AtomicU64,
-    notify: Notify,
-}
-
-impl Signals {
-    /// Asks every connection to finish its calls and close (HTTP/1.1 `Connection: close`, HTTP/2 GOAWAY).
-    pub(crate) fn stop(&self) {
-        self.state.fetch_max(STOPPING, Ordering::AcqRel);
-        self.signal();
-    }
-
-    /// Drops every connection.
-    pub(crate) fn abort(&self) {
-        self.state.fetch_max(ABORTING, Ordering::AcqRel);
-        self.signal();
-    }
-
-    /// One tick of the engine's clock.
-    pub(crate) fn tick(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        self.signal();
-    }
-
-    fn signal(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        self.notify.notify_waiters();
-    }
-}
-
-/// The timeouts in ticks of the engine's clock.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Watch {
-    /// How often the engine ticks.
-    pub(crate) tick: Duration,
-    idle_ticks: Option<u64>,
-    read_ticks: Option<u64>,
-}
-
-impl Watch {
-    /// The watch for `limits`; `None` when neither the idle nor the read timeout is set (no ticks needed).
-    pub(crate) fn new(limits: &ProtocolLimits) -> Option<Watch> {
-        let shortest = match (limits.connection_idle_timeout, limits.request_read_timeout) {
-            (Some(idle), Some(read)) => idle.min(read),
-            (Some(timeout), None) | (None, Some(timeout)) => timeout,
-            (None, None) => return None,
-        };
-        // A quarter of the shortest timeout: a connection is closed between its timeout and a quarter later.
-        let tick = (shortest / 4).max(Duration::from_millis(10));
-        let ticks = |timeout: Duration| timeout.as_nanos().div_ceil(tick.as_nanos()).try_into().unwrap_or(u64::MAX);
-        Some(Watch {
-            tick,
-            idle_ticks: limits.connection_idle_timeout.map(ticks),
-            read_ticks: limits.request_read_timeout.map(ticks),
-        })
-    }
-}
 
 /// What every connection of one connector shares.
 pub(crate) struct Shared {
@@ -176,7 +107,7 @@ impl ConnectionState {
             && self.head_since.load(Ordering::Relaxed) == 0
             && self.shared.watch.is_some()
         {
-            let epoch = self.shared.signals.epoch.load(Ordering::Relaxed);
+            let epoch = self.shared.signals.epoch();
             self.head_since.store(epoch + 1, Ordering::Relaxed);
         }
     }
@@ -296,15 +227,21 @@ async fn sniff(stream: &TcpStream) -> io::Result<Option<Protocol>> {
     }
 }
 
+impl ConnectionHandler for Shared {
+    fn serve(
+        self: Arc<Self>,
+        stream: TcpStream,
+        remote_addr: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        serve(stream, remote_addr, self, shutdown)
+    }
+}
+
 /// Serves one accepted connection until the client closes it, it stays idle too long, its request head takes
 /// too long, the engine shuts down gracefully (in-flight calls finish, HTTP/1.1 answers with
 /// `Connection: close`, HTTP/2 sends GOAWAY) or the engine aborts (the connection is dropped).
-pub(crate) async fn serve(
-    stream: TcpStream,
-    remote_addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: CancellationToken,
-) {
+async fn serve(stream: TcpStream, remote_addr: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(target: "rotor::engine", %error, "cannot set TCP_NODELAY");
     }
@@ -433,44 +370,33 @@ where
 async fn drive<C: GracefulConnection>(mut connection: Pin<&mut C>, state: &ConnectionState, heads: bool) {
     let signals = &*state.shared.signals;
     let watch = state.shared.watch;
-    let mut notified = pin!(signals.notify.notified());
-    let mut generation = None;
-    let mut seen_epoch = signals.epoch.load(Ordering::Acquire);
+    let mut notified = pin!(signals.notified());
+    let mut seen = SignalWatch::new(signals);
     let mut quiet = 0u64;
     let mut closing = false;
     let ended = poll_fn(|cx| {
-        if generation != Some(signals.generation.load(Ordering::Acquire)) {
-            // (Re-)register for the next signal, then read the state it may have changed. A notification
-            // that arrives between the two is seen by the load; one after it wakes this task.
-            loop {
-                notified.set(signals.notify.notified());
-                let now = signals.generation.load(Ordering::Acquire);
-                if notified.as_mut().poll(cx).is_pending() {
-                    generation = Some(now);
-                    break;
-                }
-            }
-            match signals.state.load(Ordering::Acquire) {
-                ABORTING => return Poll::Ready(Err(Ended::Aborted)),
-                STOPPING if !closing => {
+        if let Some(change) = seen.poll(signals, notified.as_mut(), cx) {
+            match change.state {
+                EngineState::Aborting => return Poll::Ready(Err(Ended::Aborted)),
+                EngineState::Stopping if !closing => {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }
                 _ => {}
             }
-            let epoch = signals.epoch.load(Ordering::Acquire);
-            if let Some(watch) = watch.filter(|_| epoch != seen_epoch) {
-                let ticks = epoch.wrapping_sub(seen_epoch);
-                seen_epoch = epoch;
+            if let Some(watch) = watch.filter(|_| change.ticks > 0) {
                 let busy = state.active.swap(false, Ordering::Relaxed) || state.in_flight.load(Ordering::Acquire) > 0;
-                quiet = if busy { 0 } else { quiet.saturating_add(ticks) };
+                quiet = if busy { 0 } else { quiet.saturating_add(change.ticks) };
                 if watch.idle_ticks.is_some_and(|limit| quiet >= limit) && !closing {
                     tracing::debug!(target: "rotor::engine", "closing an idle connection");
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }
                 let head_since = state.head_since.load(Ordering::Relaxed);
-                if heads && head_since != 0 && watch.read_ticks.is_some_and(|limit| epoch + 1 - head_since > limit) {
+                if heads
+                    && head_since != 0
+                    && watch.read_ticks.is_some_and(|limit| change.epoch + 1 - head_since > limit)
+                {
                     return Poll::Ready(Err(Ended::HeadTimeout));
                 }
             }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rotor::engine::EngineMain;
 use rotor::prelude::*;
-use rotor_hyper::Hyper;
+use rotor_tests::TestEngines;
 
 fn slow(app: &mut Application) {
     app.routing(|r| {
@@ -20,5 +20,5 @@ fn slow(app: &mut Application) {
 }
 
 fn main() -> ExitCode {
-    EngineMain::new(Hyper).module("hello", hello::module).module("slow", slow).main()
+    EngineMain::new(TestEngines).module("hello", hello::module).module("slow", slow).main()
 }

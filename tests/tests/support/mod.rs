@@ -1,4 +1,5 @@
-//! Helpers for the socket tests: start an application on the hyper engine, talk raw HTTP to it.
+//! Helpers for the socket tests: start an application on an HTTP engine (the one `ROTOR_TEST_ENGINE` names:
+//! `hyper`, the default, or `cio`), talk raw HTTP to it.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -7,15 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rotor::Application;
-use rotor::engine::{ApplicationEngine, ApplicationEngineFactory, ConnectorSettings, EngineSettings, ProtocolLimits};
+use rotor::engine::{ApplicationEngine, ConnectorSettings, EngineSettings, ProtocolLimits};
 use rotor::environment::ApplicationEnvironment;
-use rotor_hyper::{Hyper, HyperEngine};
+use rotor_tests::{EngineKind, TestEngine};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A running server on 127.0.0.1 with a port the system chose.
 pub struct TestServer {
-    pub engine: HyperEngine,
+    pub engine: TestEngine,
     pub addr: SocketAddr,
 }
 
@@ -26,13 +27,23 @@ impl TestServer {
     }
 }
 
-/// Starts `module` on the hyper engine with `limits`.
+/// Starts `module` with `limits`.
 pub async fn start_with(module: impl FnOnce(&mut Application), limits: ProtocolLimits) -> TestServer {
     start_configured(module, |settings| settings.limits = limits).await
 }
 
-/// Starts `module` on the hyper engine with the default settings changed by `configure`.
+/// Starts `module` on the engine `ROTOR_TEST_ENGINE` chooses, with the default settings changed by `configure`.
 pub async fn start_configured(
+    module: impl FnOnce(&mut Application),
+    configure: impl FnOnce(&mut EngineSettings),
+) -> TestServer {
+    start_on(EngineKind::from_env(), module, configure).await
+}
+
+/// Starts `module` on an engine of `kind`, with the default settings changed by `configure` (for a test of what
+/// one engine alone does).
+pub async fn start_on(
+    kind: EngineKind,
     module: impl FnOnce(&mut Application),
     configure: impl FnOnce(&mut EngineSettings),
 ) -> TestServer {
@@ -40,7 +51,7 @@ pub async fn start_configured(
     module(&mut application);
     let mut settings = EngineSettings::new(vec![ConnectorSettings { host: "127.0.0.1".into(), port: 0, tls: None }]);
     configure(&mut settings);
-    let mut engine = Hyper.create();
+    let mut engine = TestEngine::new(kind);
     let connectors = engine.start(Arc::new(application), &settings).await.expect("the server starts");
     TestServer { engine, addr: connectors[0].local_addr() }
 }

@@ -1,0 +1,315 @@
+//! One connection: parse every request head the read buffer holds, run each as a call, encode the answers into
+//! the write buffer, write them together, read more.
+//!
+//! The connection's task watches the engine's signals with one atomic load per poll: an abort ends it wherever
+//! it is; a stop closes it when it is idle, and otherwise after the answer under way (`Connection: close`). The
+//! idle and head-read timeouts are counted in ticks of the engine clock, checked when the task wakes for a tick:
+//! no timer per request or per read.
+
+use std::future::{Future, poll_fn};
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use rotor::call::{ApplicationRequest, Body};
+use rotor::engine::ProtocolLimits;
+use rotor::{Application, ApplicationCall};
+use rotor_host_common::{ConnectionHandler, EngineState, SignalWatch, Signals, Watch};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::head::{self, Framing, Head};
+use crate::inbound::Inbound;
+use crate::outbound::Outbound;
+use crate::request_body::{BodyReader, Continue, RequestBody};
+use crate::response::{self, Answering};
+
+/// How much of a body the call left unread the connection reads and discards to stay open; above it, it closes.
+const DRAIN_LIMIT: u64 = 64 * 1024;
+/// How long discarding an unread body, or lingering before a close, may take.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+
+/// What every connection of one connector shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) application: Arc<Application>,
+    pub(crate) limits: ProtocolLimits,
+    pub(crate) signals: Arc<Signals>,
+    pub(crate) watch: Option<Watch>,
+}
+
+impl ConnectionHandler for Shared {
+    fn serve(
+        self: Arc<Self>,
+        stream: TcpStream,
+        remote_addr: SocketAddr,
+        _shutdown: CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        serve(self, stream, remote_addr)
+    }
+}
+
+/// Serves one accepted connection until the client closes it, a timeout or a refusal closes it, or the engine
+/// stops (after the answer under way) or aborts (at once).
+async fn serve(shared: Arc<Shared>, stream: TcpStream, remote_addr: SocketAddr) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(target: "rotor::engine", %error, "cannot set TCP_NODELAY");
+    }
+    let Ok(local_addr) = stream.local_addr() else { return };
+    let signals = &*shared.signals;
+    let mut notified = pin!(signals.notified());
+    let mut watch = SignalWatch::new(signals);
+    let mut connection = pin!(Connection::new(&shared, stream, remote_addr, local_addr).run());
+    poll_fn(|cx| {
+        // Every signal wakes this task (and with it the connection, which reads the state and the clock itself).
+        if watch.poll(signals, notified.as_mut(), cx).is_some_and(|change| change.state == EngineState::Aborting) {
+            tracing::debug!(target: "rotor::engine", "connection aborted at the shutdown timeout");
+            return Poll::Ready(());
+        }
+        connection.as_mut().poll(cx)
+    })
+    .await;
+}
+
+/// One connection's state.
+struct Connection<'s> {
+    shared: &'s Shared,
+    remote_addr: SocketAddr,
+    local_addr: SocketAddr,
+    /// The read side; lent to a request body while a call reads it.
+    inbound: Option<Inbound>,
+    out: Outbound,
+    /// Scratch space for the head parser.
+    spans: Vec<head::FieldSpan>,
+    /// Requests begun on this connection.
+    served: u64,
+    /// The epoch at which the bytes of the head being read began to arrive.
+    head_since: Option<u64>,
+}
+
+/// Why a connection stops waiting for bytes.
+enum Waited {
+    /// More bytes are in the buffer.
+    Read,
+    /// Close the connection.
+    Close,
+}
+
+impl<'s> Connection<'s> {
+    fn new(shared: &'s Shared, stream: TcpStream, remote_addr: SocketAddr, local_addr: SocketAddr) -> Self {
+        let (read, write) = stream.into_split();
+        Connection {
+            shared,
+            remote_addr,
+            local_addr,
+            inbound: Some(Inbound::new(read)),
+            out: Outbound::new(write),
+            spans: Vec::new(),
+            served: 0,
+            head_since: None,
+        }
+    }
+
+    async fn run(mut self) {
+        while let Some(inbound) = self.inbound.as_mut() {
+            let head = match head::parse(&mut inbound.buffer, &self.shared.limits, &mut self.spans) {
+                Ok(Some(head)) => head,
+                Ok(None) => {
+                    // Everything the buffer held is answered: write the answers, then wait for more.
+                    if self.out.flush().await.is_err() {
+                        return;
+                    }
+                    match self.read_more().await {
+                        Waited::Read => continue,
+                        Waited::Close => return,
+                    }
+                }
+                Err(refusal) => {
+                    tracing::debug!(
+                        target: "rotor::engine",
+                        remote_addr = %self.remote_addr,
+                        status = refusal.status.as_u16(),
+                        "refused a request: {}",
+                        refusal.message
+                    );
+                    response::refusal(&mut self.out.buffer, &refusal);
+                    self.close().await;
+                    return;
+                }
+            };
+            self.head_since = None;
+            if !self.answer(head).await {
+                self.close().await;
+                return;
+            }
+        }
+    }
+
+    /// Runs the call for `head` and buffers its answer; false when the connection must close after it.
+    async fn answer(&mut self, head: Head) -> bool {
+        let shared = self.shared;
+        let limits = &shared.limits;
+        self.served += 1;
+        let mut answering = Answering {
+            version: head.parts.version,
+            head_only: head.parts.method == Method::HEAD,
+            keep_alive: head.keep_alive && limits.max_requests_per_connection.is_none_or(|max| self.served < max),
+        };
+        let mut body_home = None;
+        let mut answered = None;
+        let body = if head.framing == Framing::Empty {
+            Body::empty()
+        } else {
+            // Answers buffered so far go first: `100 Continue` goes straight to the socket.
+            if self.out.flush().await.is_err() {
+                return false;
+            }
+            let Some(inbound) = self.inbound.take() else { return false };
+            let (home, returned) = oneshot::channel();
+            body_home = Some(returned);
+            answered = head.expects_continue.then(|| Arc::new(AtomicBool::new(false)));
+            let expect = answered.clone().map(Continue::new);
+            let reader = BodyReader::new(inbound, head.framing);
+            Body::new(RequestBody::new(reader, home, limits.max_body_size, limits.request_read_timeout, expect))
+        };
+        // The engine writes `Date` on every answer that has none.
+        let request =
+            ApplicationRequest::new(head.parts, Some(self.remote_addr), Some(self.local_addr)).with_engine_date(true);
+        let mut execution = ApplicationCall::new(Arc::clone(&shared.application), request, body).execute();
+        let _ = (&mut execution).await;
+        let call = execution.call();
+        let response = if answering.head_only {
+            call.response().take_http_response()
+        } else {
+            call.response().take_http_response_without_length()
+        };
+        // Dropping the call drops the request body, unless the call handed it on: it comes home now.
+        drop(execution);
+        if shared.signals.state() != EngineState::Running {
+            answering.keep_alive = false;
+        }
+        // A body that came home unfinished after a failure (over the limit, too slow, malformed), or unread by a
+        // client that waits for `100 Continue`, cannot be read past: the answer says the connection closes.
+        let mut came_home = body_home.as_mut().and_then(|returned| returned.try_recv().ok());
+        if came_home
+            .as_ref()
+            .is_some_and(|reader| !reader.is_complete() && (reader.has_failed() || head.expects_continue))
+        {
+            answering.keep_alive = false;
+        }
+        let Some(response) = response else {
+            tracing::error!(target: "rotor::engine", "a call finished without a committed response; answering 500");
+            response::bare(&mut self.out.buffer, StatusCode::INTERNAL_SERVER_ERROR);
+            return false;
+        };
+        if let Some(answered) = &answered {
+            answered.store(true, Ordering::Release);
+        }
+        let keep_alive = match response::write(&mut self.out, response, answering).await {
+            Ok(keep_alive) => keep_alive,
+            Err(error) => {
+                tracing::debug!(target: "rotor::engine", %error, "writing an answer failed");
+                return false;
+            }
+        };
+        if came_home.is_none() {
+            match body_home.as_mut().map(oneshot::Receiver::try_recv) {
+                // No request body.
+                None => return keep_alive,
+                Some(Ok(reader)) => came_home = Some(reader),
+                // Kept by a task that outlives the call: the connection cannot read on.
+                Some(Err(_)) => return false,
+            }
+        }
+        let Some(reader) = came_home else { return false };
+        if reader.is_complete() {
+            self.inbound = reader.into_inbound();
+            return keep_alive;
+        }
+        if !keep_alive {
+            // A lingering close reads (and drops) what the client still sends, so that it sees the answer.
+            self.inbound = Some(reader.into_unfinished());
+            return false;
+        }
+        // The call left (part of) its body unread: discard a little of it to keep the connection.
+        if self.out.flush().await.is_err() {
+            return false;
+        }
+        self.inbound = reader.drain(DRAIN_LIMIT, DRAIN_TIME).await;
+        self.inbound.is_some()
+    }
+
+    /// Waits for more bytes, or for a reason to close: the client closed, the engine stops while the connection
+    /// is idle, or the idle or head-read timeout passed.
+    async fn read_more(&mut self) -> Waited {
+        let Some(inbound) = self.inbound.as_mut() else { return Waited::Close };
+        let signals = &*self.shared.signals;
+        let watch = self.shared.watch;
+        let waiting_since = watch.map_or(0, |_| signals.epoch());
+        if inbound.buffer.is_empty() {
+            self.head_since = None;
+        } else if self.head_since.is_none() {
+            self.head_since = Some(waiting_since);
+        }
+        let head_since = self.head_since;
+        let remote_addr = self.remote_addr;
+        poll_fn(|cx| {
+            match inbound.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Waited::Close),
+                Poll::Ready(Ok(_)) => return Poll::Ready(Waited::Read),
+                Poll::Ready(Err(error)) => {
+                    tracing::debug!(target: "rotor::engine", %error, "reading from a connection failed");
+                    return Poll::Ready(Waited::Close);
+                }
+                Poll::Pending => {}
+            }
+            let idle = inbound.buffer.is_empty();
+            if idle && signals.state() != EngineState::Running {
+                return Poll::Ready(Waited::Close);
+            }
+            if let Some(watch) = watch {
+                let epoch = signals.epoch();
+                if idle && watch.idle_ticks.is_some_and(|limit| epoch.saturating_sub(waiting_since) >= limit) {
+                    tracing::debug!(target: "rotor::engine", %remote_addr, "closing an idle connection");
+                    return Poll::Ready(Waited::Close);
+                }
+                let since = head_since.unwrap_or(waiting_since);
+                if !idle && watch.read_ticks.is_some_and(|limit| epoch.saturating_sub(since) > limit) {
+                    tracing::debug!(
+                        target: "rotor::engine",
+                        %remote_addr,
+                        "a request head was not received within the read timeout; closing"
+                    );
+                    return Poll::Ready(Waited::Close);
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Writes what is buffered and closes; when request bytes may still arrive, first reads and drops them for a
+    /// moment, so that the close does not reset the connection before the client has read the answer.
+    async fn close(mut self) {
+        if self.out.shutdown().await.is_err() {
+            return;
+        }
+        let Some(mut inbound) = self.inbound.take() else { return };
+        let linger = async {
+            let mut discarded = 0u64;
+            while discarded <= DRAIN_LIMIT {
+                inbound.buffer.clear();
+                match poll_fn(|cx| inbound.poll_fill(cx)).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(read) => discarded += read as u64,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, linger).await;
+    }
+}

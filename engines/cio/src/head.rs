@@ -1,0 +1,404 @@
+//! The request head: parsed from the front of the read buffer with httparse, checked against the protocol limits,
+//! and read for what the connection needs: how the body is framed, whether the connection stays open, whether
+//! the client waits for `100 Continue`.
+//!
+//! Framing is strict (RFC 9112 §6): one `Content-Length` value (repeated identical values are one), or
+//! `Transfer-Encoding: chunked` and nothing else. A request with both is refused rather than guessed at, as is
+//! `Transfer-Encoding` in HTTP/1.0; an unknown transfer coding answers 501. Every refusal closes the connection,
+//! so that no byte of a request the server did not understand is read as the start of the next one.
+
+use std::mem::MaybeUninit;
+use std::ops::Range;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use rotor::engine::ProtocolLimits;
+
+/// How many header fields httparse parses into an array on the stack; a larger `maxHeaders` uses one on the heap.
+const INLINE_FIELDS: usize = 128;
+
+/// A request head that passed the limits.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) parts: http::request::Parts,
+    pub(crate) framing: Framing,
+    /// The client allows the connection to stay open after the answer.
+    pub(crate) keep_alive: bool,
+    /// The client waits for `100 Continue` before it sends the body.
+    pub(crate) expects_continue: bool,
+}
+
+/// How the request body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body.
+    Empty,
+    /// `Content-Length` bytes (more than zero).
+    Length(u64),
+    /// The chunked transfer coding.
+    Chunked,
+}
+
+/// Why a request is answered by the engine and the connection closed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) message: &'static str,
+}
+
+const fn refuse(status: StatusCode, message: &'static str) -> Refusal {
+    Refusal { status, message }
+}
+
+const LINE_TOO_LONG: Refusal = refuse(
+    StatusCode::URI_TOO_LONG,
+    "the request line is longer than the server accepts (rotor.deployment.maxInitialLineLength)",
+);
+const TOO_MANY_FIELDS: Refusal = refuse(
+    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+    "the request has more header fields than the server accepts (rotor.deployment.maxHeaders)",
+);
+const FIELDS_TOO_LARGE: Refusal = refuse(
+    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+    "the request's header fields are larger than the server accepts (rotor.deployment.maxHeaderSize)",
+);
+const MALFORMED: Refusal = refuse(StatusCode::BAD_REQUEST, "the request head is malformed");
+
+/// Where a header field's name and value lie in the head.
+pub(crate) type FieldSpan = (Range<usize>, Range<usize>);
+
+/// What a scan of a complete head found: its length, and where its parts lie.
+struct Scanned {
+    length: usize,
+    method: Method,
+    target: Range<usize>,
+    version: Version,
+}
+
+/// Parses the request head at the front of `buffer` and splits it off; `Ok(None)` while it is incomplete.
+/// `spans` is scratch space the connection keeps from one request to the next.
+///
+/// # Errors
+/// A [`Refusal`] for a head that is malformed or over a limit (as soon as the buffer proves it).
+pub(crate) fn parse(
+    buffer: &mut BytesMut,
+    limits: &ProtocolLimits,
+    spans: &mut Vec<FieldSpan>,
+) -> Result<Option<Head>, Refusal> {
+    if buffer.is_empty() {
+        return Ok(None);
+    }
+    // httparse's array holds one more field than `maxHeaders`, so that a head over the limit is told from one at
+    // it. Uninitialised: httparse writes the fields it finds, and zeroing them all would cost more than the parse.
+    let scanned = if limits.max_headers < INLINE_FIELDS {
+        let mut fields = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; INLINE_FIELDS];
+        scan(buffer, limits, &mut fields[..=limits.max_headers], spans)?
+    } else {
+        let mut fields = Vec::new();
+        fields.resize_with(limits.max_headers.saturating_add(1), MaybeUninit::uninit);
+        scan(buffer, limits, &mut fields, spans)?
+    };
+    let Some(scanned) = scanned else { return Ok(None) };
+    // The head is split off and its values shared, not copied.
+    let head: Bytes = buffer.split_to(scanned.length).freeze();
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    for (name, value) in spans.drain(..) {
+        let name = HeaderName::from_bytes(&head[name]).map_err(|_| MALFORMED)?;
+        let value = HeaderValue::from_maybe_shared(head.slice(value)).map_err(|_| MALFORMED)?;
+        headers.append(name, value);
+    }
+    let uri = Uri::from_maybe_shared(head.slice(scanned.target)).map_err(|_| MALFORMED)?;
+    read_head(scanned.method, uri, scanned.version, headers, limits).map(Some)
+}
+
+/// Parses the head at the front of `buffer` into `fields` and checks its sizes; records where the fields lie in
+/// `spans`.
+fn scan<'b>(
+    buffer: &'b [u8],
+    limits: &ProtocolLimits,
+    fields: &mut [MaybeUninit<httparse::Header<'b>>],
+    spans: &mut Vec<FieldSpan>,
+) -> Result<Option<Scanned>, Refusal> {
+    let mut parsed = httparse::Request::new(&mut []);
+    let length = match parsed.parse_with_uninit_headers(buffer, fields) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return incomplete(buffer, limits).map(|()| None),
+        Err(httparse::Error::TooManyHeaders) => return Err(TOO_MANY_FIELDS),
+        Err(_) => return Err(MALFORMED),
+    };
+    if parsed.headers.len() > limits.max_headers {
+        return Err(TOO_MANY_FIELDS);
+    }
+    let method = parsed.method.unwrap_or_default();
+    let target = parsed.path.unwrap_or_default();
+    if method.len() + 1 + target.len() + 1 + "HTTP/1.1".len() > limits.max_initial_line_length {
+        return Err(LINE_TOO_LONG);
+    }
+    let header_bytes: usize = parsed.headers.iter().map(|field| field.name.len() + field.value.len() + 4).sum();
+    if header_bytes > limits.max_header_size {
+        return Err(FIELDS_TOO_LARGE);
+    }
+    let base = buffer.as_ptr() as usize;
+    let span = |part: &[u8]| {
+        let start = part.as_ptr() as usize - base;
+        start..start + part.len()
+    };
+    spans.clear();
+    spans.extend(parsed.headers.iter().map(|field| (span(field.name.as_bytes()), span(field.value))));
+    Ok(Some(Scanned {
+        length,
+        method: Method::from_bytes(method.as_bytes()).map_err(|_| MALFORMED)?,
+        target: span(target.as_bytes()),
+        version: if parsed.version == Some(0) { Version::HTTP_10 } else { Version::HTTP_11 },
+    }))
+}
+
+/// The refusal for an incomplete head that is already over a limit; `Ok(None)` if it may still fit.
+fn incomplete(buffer: &[u8], limits: &ProtocolLimits) -> Result<(), Refusal> {
+    let line_limit = limits.max_initial_line_length.saturating_add(2);
+    let line_end = buffer.iter().take(line_limit).position(|&byte| byte == b'\n');
+    match line_end {
+        None if buffer.len() >= line_limit => Err(LINE_TOO_LONG),
+        // Each field line counts its name, value and 4 bytes (`: ` and CRLF), as the limit does; the blank line
+        // that ends the head is 2 more.
+        Some(end) if buffer.len() - end - 1 > limits.max_header_size.saturating_add(2) => Err(FIELDS_TOO_LARGE),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the fields the protocol gives meaning to and builds the head.
+fn read_head(
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    limits: &ProtocolLimits,
+) -> Result<Head, Refusal> {
+    if version == Version::HTTP_11 && headers.get_all(HOST).iter().count() != 1 {
+        return Err(refuse(StatusCode::BAD_REQUEST, "an HTTP/1.1 request must carry exactly one Host header"));
+    }
+    let framing = framing(&headers, version)?;
+    if let Framing::Length(length) = framing {
+        if length > limits.max_body_size {
+            // Refused before the body is read, so no `100 Continue` is ever sent for it.
+            return Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is larger than the server accepts (rotor.deployment.maxBodySize)",
+            ));
+        }
+    }
+    let keep_alive = keeps_alive(&headers, version);
+    let expects_continue = match headers.get(EXPECT) {
+        None => false,
+        Some(value) if value.as_bytes().eq_ignore_ascii_case(b"100-continue") => {
+            version == Version::HTTP_11 && framing != Framing::Empty
+        }
+        Some(_) => {
+            return Err(refuse(
+                StatusCode::EXPECTATION_FAILED,
+                "the only expectation the server meets is 100-continue",
+            ));
+        }
+    };
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = version;
+    *request.headers_mut() = headers;
+    Ok(Head { parts: request.into_parts().0, framing, keep_alive, expects_continue })
+}
+
+/// How the body is delimited (RFC 9112 §6.3), refusing what could be read two ways.
+fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, Refusal> {
+    let mut codings = headers.get_all(TRANSFER_ENCODING).iter().peekable();
+    if codings.peek().is_some() {
+        if version == Version::HTTP_10 {
+            return Err(refuse(StatusCode::BAD_REQUEST, "Transfer-Encoding is not allowed in an HTTP/1.0 request"));
+        }
+        if headers.contains_key(CONTENT_LENGTH) {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "a request must not carry both Transfer-Encoding and Content-Length",
+            ));
+        }
+        let mut chunked = 0usize;
+        let mut others = 0usize;
+        for coding in codings.flat_map(|value| value.as_bytes().split(|&byte| byte == b',')) {
+            let coding = coding.trim_ascii();
+            if coding.eq_ignore_ascii_case(b"chunked") {
+                chunked += 1;
+            } else if coding.is_empty() || chunked > 0 {
+                // An empty coding, or one applied after chunked: malformed.
+                return Err(refuse(StatusCode::BAD_REQUEST, "the request's Transfer-Encoding is malformed"));
+            } else {
+                others += 1;
+            }
+        }
+        if others > 0 {
+            return Err(refuse(
+                StatusCode::NOT_IMPLEMENTED,
+                "the only transfer coding the server reads is chunked (a request may not be compressed this way)",
+            ));
+        }
+        if chunked != 1 {
+            return Err(refuse(StatusCode::BAD_REQUEST, "the request's Transfer-Encoding is malformed"));
+        }
+        return Ok(Framing::Chunked);
+    }
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        for item in value.as_bytes().split(|&byte| byte == b',') {
+            let parsed = parse_length(item.trim_ascii()).ok_or(refuse(
+                StatusCode::BAD_REQUEST,
+                "the request's Content-Length is not a decimal number of bytes",
+            ))?;
+            if length.is_some_and(|seen| seen != parsed) {
+                return Err(refuse(StatusCode::BAD_REQUEST, "the request carries differing Content-Length values"));
+            }
+            length = Some(parsed);
+        }
+    }
+    Ok(match length {
+        None | Some(0) => Framing::Empty,
+        Some(length) => Framing::Length(length),
+    })
+}
+
+/// `1*DIGIT` as a `u64`; `None` for anything else (a sign, spaces inside, an overflow).
+fn parse_length(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |length, &digit| {
+        if digit.is_ascii_digit() { length.checked_mul(10)?.checked_add(u64::from(digit - b'0')) } else { None }
+    })
+}
+
+/// Whether the connection may carry another request: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with
+/// `Connection: keep-alive`.
+fn keeps_alive(headers: &HeaderMap, version: Version) -> bool {
+    let mut close = false;
+    let mut keep_alive = false;
+    for token in headers.get_all(CONNECTION).iter().flat_map(|value| value.as_bytes().split(|&byte| byte == b',')) {
+        let token = token.trim_ascii();
+        close |= token.eq_ignore_ascii_case(b"close");
+        keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+    }
+    !close && (version == Version::HTTP_11 || keep_alive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(raw: &[u8]) -> (Result<Option<Head>, Refusal>, usize) {
+        let mut buffer = BytesMut::from(raw);
+        let result = parse(&mut buffer, &ProtocolLimits::default(), &mut Vec::new());
+        (result, buffer.len())
+    }
+
+    fn head(raw: &[u8]) -> Head {
+        parse_all(raw).0.expect("a valid head").expect("a complete head")
+    }
+
+    fn refusal(raw: &[u8]) -> StatusCode {
+        parse_all(raw).0.expect_err("a refusal").status
+    }
+
+    #[test]
+    fn a_head_is_split_off_and_what_follows_stays() {
+        let (result, rest) = parse_all(b"GET /a?b=c HTTP/1.1\r\nHost: t\r\nX-One: 1\r\n\r\nGET /next");
+        let head = result.unwrap().unwrap();
+        assert_eq!(head.parts.method, Method::GET);
+        assert_eq!(head.parts.uri, "/a?b=c");
+        assert_eq!(head.parts.headers["x-one"], "1");
+        assert_eq!((head.framing, head.keep_alive, head.expects_continue), (Framing::Empty, true, false));
+        assert_eq!(rest, b"GET /next".len());
+    }
+
+    #[test]
+    fn an_incomplete_head_waits() {
+        assert!(parse_all(b"GET / HTTP/1.1\r\nHost: t\r\n").0.unwrap().is_none());
+    }
+
+    #[test]
+    fn framing_is_read_strictly() {
+        assert_eq!(head(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n").framing, Framing::Length(5));
+        assert_eq!(head(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\n").framing, Framing::Length(5));
+        assert_eq!(head(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").framing, Framing::Empty);
+        assert_eq!(head(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n").framing, Framing::Chunked);
+        let bad = StatusCode::BAD_REQUEST;
+        assert_eq!(refusal(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), bad);
+        assert_eq!(refusal(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n"), bad);
+        assert_eq!(refusal(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1 2\r\n\r\n"), bad);
+        assert_eq!(refusal(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n"), bad);
+        assert_eq!(
+            refusal(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            bad
+        );
+        assert_eq!(refusal(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), bad);
+        assert_eq!(refusal(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), bad);
+        assert_eq!(refusal(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), bad);
+        assert_eq!(
+            refusal(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            StatusCode::NOT_IMPLEMENTED
+        );
+    }
+
+    #[test]
+    fn limits_are_applied() {
+        let limits =
+            ProtocolLimits { max_initial_line_length: 20, max_headers: 2, max_header_size: 40, ..Default::default() };
+        let check = |raw: &[u8]| parse(&mut BytesMut::from(raw), &limits, &mut Vec::new()).map(|head| head.is_some());
+        assert_eq!(check(b"GET /0123456789012 HTTP/1.1\r\nHost: t\r\n\r\n"), Err(LINE_TOO_LONG));
+        // Incomplete, but already over the line limit.
+        assert_eq!(check(b"GET /01234567890123456789"), Err(LINE_TOO_LONG));
+        assert_eq!(check(b"GET / HTTP/1.1\r\nHost: t\r\nA: 1\r\nB: 2\r\n\r\n"), Err(TOO_MANY_FIELDS));
+        assert_eq!(
+            check(b"GET / HTTP/1.1\r\nHost: t\r\nA: 0123456789012345678901234567890\r\n\r\n"),
+            Err(FIELDS_TOO_LARGE)
+        );
+        assert_eq!(
+            check(b"GET / HTTP/1.1\r\nHost: t\r\nA: 01234567890123456789012345678901234567"),
+            Err(FIELDS_TOO_LARGE)
+        );
+        assert_eq!(check(b"GET / HTTP/1.1\r\nHost: t\r\nA: 1\r\n\r\n"), Ok(true));
+        let many = ProtocolLimits { max_headers: 200, ..Default::default() };
+        let mut raw = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
+        for index in 0..150 {
+            raw.extend_from_slice(format!("X-{index}: v\r\n").as_bytes());
+        }
+        raw.extend_from_slice(b"\r\n");
+        let head = parse(&mut BytesMut::from(&raw[..]), &many, &mut Vec::new()).unwrap().unwrap();
+        assert_eq!(head.parts.headers.len(), 151);
+    }
+
+    #[test]
+    fn host_connection_and_expect() {
+        assert_eq!(refusal(b"GET / HTTP/1.1\r\n\r\n"), StatusCode::BAD_REQUEST);
+        assert_eq!(refusal(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), StatusCode::BAD_REQUEST);
+        assert!(head(b"GET / HTTP/1.0\r\n\r\n").parts.version == Version::HTTP_10);
+        assert!(!head(b"GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(head(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade, close\r\n\r\n").keep_alive);
+        let continues = head(b"PUT / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        assert!(continues.expects_continue);
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n\r\n").expects_continue);
+        assert_eq!(refusal(b"GET / HTTP/1.1\r\nHost: t\r\nExpect: magic\r\n\r\n"), StatusCode::EXPECTATION_FAILED);
+    }
+
+    #[test]
+    fn malformed_heads_are_refused() {
+        for raw in [
+            &b"GARBAGE\r\n\r\n"[..],
+            b"GET / HTTP/9.9\r\nHost: t\r\n\r\n",
+            b"GET /a b HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: t\r\nBad Name: v\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: t\r\n folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: t\r\nX: a\x00b\r\n\r\n",
+        ] {
+            assert_eq!(refusal(raw), StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(raw));
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Writing an answer: the status line, the headers, `Date` from the per-thread cache, the framing the engine
+//! chooses, and the body.
+//!
+//! The engine frames every body itself (RFC 9112 §6): `Content-Length` when the length is known before the body
+//! is written (whole bodies, and streams that say so), the chunked coding for other streams on HTTP/1.1, and the
+//! end of the connection on HTTP/1.0. `HEAD` answers and 1xx, 204 and 304 carry no body. A `Transfer-Encoding`
+//! or `Connection` field set by the application is replaced by the engine's own.
+
+use std::future::poll_fn;
+use std::io::{self, Write};
+use std::pin::Pin;
+use std::task::Poll;
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
+use http::{HeaderMap, StatusCode, Version};
+use http_body::Body as _;
+use rotor::call::Body;
+
+use crate::date;
+use crate::head::Refusal;
+use crate::outbound::{FLUSH_AT, Outbound};
+
+/// A body at least this large is written from its own buffer instead of being copied into the connection's.
+const WRITE_THROUGH: usize = 16 * 1024;
+
+/// How an answer's body is delimited on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyFraming {
+    /// No body follows the head.
+    None,
+    Length(u64),
+    Chunked,
+    /// The body ends with the connection (HTTP/1.0 with a stream of unknown length).
+    Close,
+}
+
+/// What the connection knows of the request an answer is for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Answering {
+    pub(crate) version: Version,
+    /// A `HEAD` request: the head as for `GET`, no body.
+    pub(crate) head_only: bool,
+    /// The connection may carry another request after this answer.
+    pub(crate) keep_alive: bool,
+}
+
+/// Writes `response` (buffered: the caller flushes); returns whether the connection may carry another request.
+///
+/// # Errors
+/// If the socket fails; a body that fails midway ends the connection instead (the client sees a cut-off answer,
+/// never a wrong one).
+pub(crate) async fn write(
+    out: &mut Outbound,
+    response: http::Response<Body>,
+    answering: Answering,
+) -> io::Result<bool> {
+    let (parts, mut body) = response.into_parts();
+    let status = parts.status;
+    let headers = &parts.headers;
+    let mut keep_alive = answering.keep_alive && !has_token(headers, b"close");
+    let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+    let framing = if bodyless || answering.head_only {
+        BodyFraming::None
+    } else if let Some(length) = body.exact_len().or_else(|| declared_length(headers)) {
+        BodyFraming::Length(length)
+    } else if answering.version == Version::HTTP_11 {
+        BodyFraming::Chunked
+    } else {
+        keep_alive = false;
+        BodyFraming::Close
+    };
+    // `Content-Length` stays as the application set it where no body follows the head (HEAD, 304: the length of
+    // what a GET would get), goes where no body is possible (1xx, 204), and is the engine's own otherwise.
+    let keep_length = framing == BodyFraming::None && !status.is_informational() && status != StatusCode::NO_CONTENT;
+    encode_head(&mut out.buffer, status, headers, framing, keep_length, keep_alive, answering.version);
+    match framing {
+        BodyFraming::None => Ok(keep_alive),
+        _ => write_body(out, &mut body, framing).await.map(|complete| complete && keep_alive),
+    }
+}
+
+/// Appends the status line and the fields.
+fn encode_head(
+    out: &mut Vec<u8>,
+    status: StatusCode,
+    headers: &HeaderMap,
+    framing: BodyFraming,
+    keep_length: bool,
+    keep_alive: bool,
+    version: Version,
+) {
+    if status == StatusCode::OK {
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+    } else {
+        let reason = status.canonical_reason().unwrap_or("");
+        put(out, &[b"HTTP/1.1 ", status.as_str().as_bytes(), b" ", reason.as_bytes(), b"\r\n"]);
+    }
+    for (name, value) in headers {
+        if name == CONNECTION || name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && !keep_length) {
+            continue;
+        }
+        put(out, &[name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"]);
+    }
+    if !headers.contains_key(DATE) {
+        date::append(out);
+    }
+    match framing {
+        BodyFraming::Length(length) => {
+            put(out, &[b"content-length: ", itoa::Buffer::new().format(length).as_bytes(), b"\r\n"]);
+        }
+        BodyFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        BodyFraming::None | BodyFraming::Close => {}
+    }
+    if !keep_alive {
+        out.extend_from_slice(b"connection: close\r\n");
+    } else if version == Version::HTTP_10 {
+        out.extend_from_slice(b"connection: keep-alive\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn put(out: &mut Vec<u8>, pieces: &[&[u8]]) {
+    for piece in pieces {
+        out.extend_from_slice(piece);
+    }
+}
+
+/// Writes the body as `framing` says; `Ok(false)` if it failed or did not match its declared length (the
+/// connection must close).
+async fn write_body(out: &mut Outbound, body: &mut Body, framing: BodyFraming) -> io::Result<bool> {
+    if let Some(bytes) = body.as_bytes() {
+        // A whole body: its length is exact, so the framing is `Length`.
+        let bytes = bytes.clone();
+        put_data(out, &bytes).await?;
+        return Ok(true);
+    }
+    let mut written = 0u64;
+    loop {
+        // Whatever is buffered goes out before the body is awaited, so that a slow stream delays nothing.
+        let frame = match poll_fn(|cx| Poll::Ready(Pin::new(&mut *body).poll_frame(cx))).await {
+            Poll::Ready(frame) => frame,
+            Poll::Pending => {
+                out.flush().await?;
+                poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await
+            }
+        };
+        let data = match frame {
+            None => break,
+            Some(Err(error)) => {
+                tracing::debug!(target: "rotor::engine", %error, "a response body failed; closing the connection");
+                return Ok(false);
+            }
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if !data.is_empty() => data,
+                _ => continue,
+            },
+        };
+        written += data.len() as u64;
+        match framing {
+            BodyFraming::Length(length) if written > length => {
+                tracing::warn!(
+                    target: "rotor::engine",
+                    "a response body is longer than its Content-Length of {length}; closing the connection"
+                );
+                return Ok(false);
+            }
+            BodyFraming::Chunked => {
+                write!(out.buffer, "{:x}\r\n", data.len())?;
+                put_data(out, &data).await?;
+                out.buffer.extend_from_slice(b"\r\n");
+            }
+            _ => put_data(out, &data).await?,
+        }
+        if out.buffer.len() >= FLUSH_AT {
+            out.flush().await?;
+        }
+    }
+    match framing {
+        BodyFraming::Chunked => out.buffer.extend_from_slice(b"0\r\n\r\n"),
+        BodyFraming::Length(length) if written != length => {
+            tracing::warn!(
+                target: "rotor::engine",
+                "a response body ended after {written} of its {length} bytes; closing the connection"
+            );
+            return Ok(false);
+        }
+        _ => {}
+    }
+    Ok(true)
+}
+
+/// Appends `data` to the buffer, or writes it through when it is large.
+async fn put_data(out: &mut Outbound, data: &Bytes) -> io::Result<()> {
+    if data.len() >= WRITE_THROUGH {
+        out.write_through(data).await
+    } else {
+        out.buffer.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+/// The `Content-Length` the application set, if it is a number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// True if a `Connection` field of `headers` carries `token`.
+fn has_token(headers: &HeaderMap, token: &[u8]) -> bool {
+    headers
+        .get_all(CONNECTION)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b','))
+        .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Appends the engine's answer to a request it refuses; the connection closes after it.
+#[cold]
+pub(crate) fn refusal(out: &mut Vec<u8>, refusal: &Refusal) {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    let message = refusal.message.as_bytes();
+    encode_head(
+        out,
+        refusal.status,
+        &headers,
+        BodyFraming::Length(message.len() as u64),
+        false,
+        false,
+        Version::HTTP_11,
+    );
+    out.extend_from_slice(message);
+}
+
+/// Appends a bare answer with `status` and no body (a call that ended without one); the connection closes after.
+#[cold]
+pub(crate) fn bare(out: &mut Vec<u8>, status: StatusCode) {
+    encode_head(out, status, &HeaderMap::new(), BodyFraming::Length(0), false, false, Version::HTTP_11);
+}

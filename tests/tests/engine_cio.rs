@@ -1,0 +1,156 @@
+//! What rotor-cio alone does, over real sockets: framing at the edges (bodies left unread, streamed back,
+//! pipelined behind a body), HTTP/1.0, `100 Continue` left unsent, and what it does not serve (HTTP/2, TLS).
+//! The black-box tests of the other files run on it too (`ROTOR_TEST_ENGINE=cio`, scripts/test.sh).
+
+mod support;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rotor::engine::{ApplicationEngine, ConnectorSettings, EngineSettings, TlsFiles};
+use rotor::environment::ApplicationEnvironment;
+use rotor::prelude::*;
+use rotor_tests::{EngineKind, TestEngine};
+use support::{RawConnection, TestServer, start_on, still_serves};
+
+async fn start(module: impl FnOnce(&mut Application)) -> TestServer {
+    start_on(EngineKind::Cio, module, |_| {}).await
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_streamed_back_and_the_pipelined_request_behind_it_is_answered() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection
+        .send(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+              5;ext=\"x\"\r\nhello\r\n7\r\n, world\r\n0\r\nTrailer: t\r\n\r\n\
+              GET / HTTP/1.1\r\nHost: t\r\n\r\n",
+        )
+        .await;
+    let echoed = connection.read_response().await.expect("the echo");
+    assert_eq!((echoed.status, echoed.text().as_str()), (200, "hello, world"));
+    assert_eq!(echoed.header("transfer-encoding"), Some("chunked"), "a stream of unknown length");
+    let next = connection.read_response().await.expect("the pipelined GET");
+    assert_eq!((next.status, next.text().as_str()), (200, "Hello, world!"));
+}
+
+#[tokio::test]
+async fn a_small_body_the_call_leaves_unread_is_discarded_and_the_connection_kept() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    // `POST /` has no route: answered 405 without the body being read.
+    connection.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789").await;
+    let refused = connection.read_response().await.expect("an answer");
+    assert_eq!(refused.status, 405);
+    assert_eq!(refused.header("connection"), None);
+    connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(connection.read_response().await.expect("the next answer").status, 200);
+}
+
+#[tokio::test]
+async fn a_large_body_the_call_leaves_unread_closes_the_connection_after_the_answer() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    let length = 1024 * 1024;
+    connection.send(format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {length}\r\n\r\n").as_bytes()).await;
+    // The client keeps sending; the server stops reading past its drain limit and closes.
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..(length / chunk.len()) {
+        if connection.try_send(&chunk).await.is_err() {
+            break;
+        }
+    }
+    let response = connection.read_response().await.expect("the answer arrives before the close");
+    assert_eq!(response.status, 405);
+    assert!(connection.is_closed_by_server().await);
+    still_serves(server.addr).await;
+}
+
+#[tokio::test]
+async fn a_body_unread_while_the_client_waits_for_100_continue_is_answered_with_connection_close() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n").await;
+    let response = connection.read_response().await.expect("an answer");
+    assert_eq!(response.status, 405, "no 100 Continue comes first: the body was never read");
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(connection.is_closed_by_server().await);
+}
+
+#[tokio::test]
+async fn http10_is_answered_and_closed_unless_it_asks_for_keep_alive() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"GET / HTTP/1.0\r\n\r\n").await;
+    let response = connection.read_response().await.expect("an answer");
+    assert_eq!((response.status, response.header("connection")), (200, Some("close")));
+    assert!(connection.is_closed_by_server().await);
+
+    let mut connection = RawConnection::open(server.addr).await;
+    for _ in 0..2 {
+        connection.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+        let response = connection.read_response().await.expect("an answer");
+        assert_eq!((response.status, response.header("connection")), (200, Some("keep-alive")));
+    }
+}
+
+#[tokio::test]
+async fn a_stream_of_unknown_length_ends_with_the_connection_on_http10() {
+    let server = start(|app| {
+        app.intercept(&ApplicationCallPipeline::CALL, |ctx| async move {
+            let chunks = (0..3).map(|i| Ok::<_, std::io::Error>(Bytes::from(format!("part {i};"))));
+            ctx.call().respond(Body::from_stream(futures_util::stream::iter(chunks))).await
+        });
+    })
+    .await;
+    let (head, body) = read_until_close(server.addr, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    assert!(!head.contains("transfer-encoding"), "no chunked coding in HTTP/1.0: {head}");
+    assert!(head.contains("connection: close"), "{head}");
+    assert_eq!(body, "part 0;part 1;part 2;");
+}
+
+#[tokio::test]
+async fn head_answers_carry_the_length_and_no_body() {
+    let server = start(hello::module).await;
+    // AutoHeadResponse is not installed: the hello module's GET route answers HEAD with 405 and no body.
+    let (head, rest) = support::head_then_get(server.addr, "/", "/").await;
+    assert!(head.starts_with("http/1.1 405"), "{head}");
+    assert!(rest.starts_with("HTTP/1.1 200 OK"), "the HEAD answer carried no body bytes: {rest:?}");
+}
+
+#[tokio::test]
+async fn an_http2_preface_is_refused_cleanly() {
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
+    if let Some(response) = connection.read_response().await {
+        assert_eq!(response.status, 400);
+    }
+    assert!(connection.is_closed_by_server().await);
+    still_serves(server.addr).await;
+}
+
+#[tokio::test]
+async fn an_https_connector_fails_the_start_with_advice() {
+    let mut application = Application::new(ApplicationEnvironment::default());
+    hello::module(&mut application);
+    let tls = TlsFiles { certificate: "cert.pem".into(), private_key: "key.pem".into() };
+    let settings = EngineSettings::new(vec![ConnectorSettings { host: "127.0.0.1".into(), port: 0, tls: Some(tls) }]);
+    let mut engine = TestEngine::new(EngineKind::Cio);
+    let error = engine.start(Arc::new(application), &settings).await.expect_err("no TLS on rotor-cio");
+    assert!(error.is_config(), "{error}");
+    assert!(error.message().contains("rotor-hyper"), "{error}");
+}
+
+/// Sends `raw` and reads until the server closes: the answer's head (lower case) and its body.
+async fn read_until_close(addr: std::net::SocketAddr, raw: &[u8]) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(raw).await.expect("sends");
+    let mut received = Vec::new();
+    tokio::time::timeout(support::PATIENCE, stream.read_to_end(&mut received)).await.expect("in time").expect("reads");
+    let text = String::from_utf8(received).expect("text");
+    let (head, body) = text.split_once("\r\n\r\n").expect("an answer");
+    (head.to_ascii_lowercase(), body.to_owned())
+}
