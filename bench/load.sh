@@ -13,8 +13,9 @@
 #   CONNECTIONS=64      connections of the unpipelined runs
 #   PIPELINE_CONNECTIONS=256, PIPELINE_DEPTH=16   connections and requests per write of the pipelined runs
 #   SERVERS="hyper axum actix rotor"              which servers, in this order within a round; also
-#                                                 rotor-h1 and h1-bare, the prototype engine with and without
-#                                                 Rotor (bench/README.md)
+#                                                 rotor-cio (the same Rotor server on rotor-cio), and rotor-h1
+#                                                 and h1-bare, the prototype engine with and without Rotor
+#                                                 (bench/README.md)
 #   IDLE_CONNECTIONS=10000                        connections of the idle-memory phase (0 skips the phase)
 #   SERVER_CPU=0, CLIENT_CPU=1                    the CPUs the server and the load generator are pinned to
 #   PEERS_TARGET_DIR=bench/peers/target           where the servers are built
@@ -86,12 +87,12 @@ if [[ $SKIP_BUILD != 1 ]]; then
 fi
 bin=$PEERS_TARGET_DIR/release
 declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server)
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
 declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor
-    [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}" [h1-bare]="h1 prototype, no framework")
+    [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}" [h1-bare]="h1 prototype, no framework" [rotor-cio]="Rotor on rotor-cio")
 read -r -a servers <<<"$SERVERS"
 for server in "${servers[@]}"; do
-    [[ -n ${binary[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1, h1-bare)"
+    [[ -n ${binary[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare)"
     [[ -x $bin/${binary[$server]} ]] || die "$bin/${binary[$server]} is not built"
 done
 

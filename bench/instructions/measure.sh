@@ -11,8 +11,8 @@
 #   bench/instructions/measure.sh                       # rotor and hyper, /plaintext and /json
 #   SERVERS=rotor PATHS=/plaintext bench/instructions/measure.sh
 #
-# Settings: SERVERS="rotor hyper" (also axum, actix, and rotor-h1 and h1-bare, the prototype engine with and
-# without Rotor; ROTOR_H1_MODULE reaches the server), PATHS="/plaintext /json", SMALL=2048, LARGE=10240,
+# Settings: SERVERS="rotor hyper" (also axum, actix, rotor-cio (Rotor on rotor-cio), and rotor-h1 and h1-bare,
+# the prototype engine with and without Rotor; ROTOR_H1_MODULE reaches the server), PATHS="/plaintext /json", SMALL=2048, LARGE=10240,
 # PEERS_TARGET_DIR=bench/peers/target-instructions (release profile with line tables, so that
 # `callgrind_annotate` can name functions; the callgrind files stay in $PEERS_TARGET_DIR/instructions), SKIP_BUILD=1.
 set -euo pipefail
@@ -40,13 +40,13 @@ fi
 for tool in valgrind python3 taskset cargo objdump nm; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
 declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype)
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype [rotor-cio]=rotor-server)
 declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server)
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
 read -r -a servers <<<"$SERVERS"
 packages=()
 for server in "${servers[@]}"; do
-    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-h1, h1-bare)"
+    [[ -n ${package[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare)"
     [[ " ${packages[*]} " == *" ${package[$server]} "* ]] || packages+=(-p "${package[$server]}")
 done
 if [[ $SKIP_BUILD != 1 ]]; then

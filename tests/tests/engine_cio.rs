@@ -63,6 +63,7 @@ async fn a_large_body_the_call_leaves_unread_closes_the_connection_after_the_ans
     }
     let response = connection.read_response().await.expect("the answer arrives before the close");
     assert_eq!(response.status, 405);
+    assert_eq!(response.header("connection"), Some("close"), "more than the server discards: it says it closes");
     assert!(connection.is_closed_by_server().await);
     still_serves(server.addr).await;
 }
@@ -76,6 +77,21 @@ async fn a_body_unread_while_the_client_waits_for_100_continue_is_answered_with_
     assert_eq!(response.status, 405, "no 100 Continue comes first: the body was never read");
     assert_eq!(response.header("connection"), Some("close"));
     assert!(connection.is_closed_by_server().await);
+}
+
+#[tokio::test]
+async fn a_body_streamed_back_gets_its_100_continue_ahead_of_the_answer() {
+    // The echo route hands the unread body to its answer: the body is first read while the answer is written.
+    let server = start(hello::module).await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n").await;
+    let interim = connection.read_response().await.expect("100 Continue");
+    assert_eq!(interim.status, 100);
+    connection.send(b"hello").await;
+    let response = connection.read_response().await.expect("the echo");
+    assert_eq!((response.status, response.text().as_str()), (200, "hello"));
+    connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(connection.read_response().await.expect("the connection stays open").status, 200);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -25,8 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::head::{self, Framing, Head};
 use crate::inbound::Inbound;
-use crate::outbound::Outbound;
-use crate::request_body::{BodyReader, Continue, RequestBody};
+use crate::outbound::{FLUSH_AT, Outbound};
+use crate::request_body::{BodyReader, CONTINUE, CONTINUE_BY_CONNECTION, CONTINUE_OWED, Continue, RequestBody};
 use crate::response::{self, Answering};
 
 /// How much of a body the call left unread the connection reads and discards to stay open; above it, it closes.
@@ -147,6 +147,9 @@ impl<'s> Connection<'s> {
                 self.close().await;
                 return;
             }
+            if self.out.buffer.len() >= FLUSH_AT && self.out.flush().await.is_err() {
+                return;
+            }
         }
     }
 
@@ -172,7 +175,7 @@ impl<'s> Connection<'s> {
             let Some(inbound) = self.inbound.take() else { return false };
             let (home, returned) = oneshot::channel();
             body_home = Some(returned);
-            answered = head.expects_continue.then(|| Arc::new(AtomicBool::new(false)));
+            answered = head.expects_continue.then(|| Arc::new(AtomicU8::new(CONTINUE_OWED)));
             let expect = answered.clone().map(Continue::new);
             let reader = BodyReader::new(inbound, head.framing);
             Body::new(RequestBody::new(reader, home, limits.max_body_size, limits.request_read_timeout, expect))
@@ -195,20 +198,39 @@ impl<'s> Connection<'s> {
         }
         // A body that came home unfinished after a failure (over the limit, too slow, malformed), or unread by a
         // client that waits for `100 Continue`, cannot be read past: the answer says the connection closes.
+        // So does one with more left unread than the connection discards to stay open.
         let mut came_home = body_home.as_mut().and_then(|returned| returned.try_recv().ok());
-        if came_home
-            .as_ref()
-            .is_some_and(|reader| !reader.is_complete() && (reader.has_failed() || head.expects_continue))
-        {
+        if came_home.as_ref().is_some_and(|reader| {
+            !reader.is_complete()
+                && (reader.has_failed()
+                    || head.expects_continue
+                    || reader.remaining_length().is_some_and(|left| left > DRAIN_LIMIT))
+        }) {
             answering.keep_alive = false;
         }
+        let response = response.filter(|response| {
+            // A final answer cannot be interim: the client would wait on (or switch protocols after) it.
+            let interim = response.status().is_informational();
+            if interim {
+                tracing::error!(target: "rotor::engine", status = %response.status(), "a call answered with a 1xx status");
+            }
+            !interim
+        });
         let Some(response) = response else {
-            tracing::error!(target: "rotor::engine", "a call finished without a committed response; answering 500");
+            tracing::error!(target: "rotor::engine", "a call finished without a usable response; answering 500");
             response::bare(&mut self.out.buffer, StatusCode::INTERNAL_SERVER_ERROR);
+            self.inbound = came_home.map(BodyReader::into_unfinished);
             return false;
         };
         if let Some(answered) = &answered {
-            answered.store(true, Ordering::Release);
+            // The body may still be read after this (an answer that streams it back): a `100 Continue` the call
+            // has not sent goes out now, ahead of the final answer, unless the body came home unread.
+            let owed = answered
+                .compare_exchange(CONTINUE_OWED, CONTINUE_BY_CONNECTION, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if owed && came_home.is_none() {
+                self.out.buffer.extend_from_slice(CONTINUE);
+            }
         }
         let keep_alive = match response::write(&mut self.out, response, answering).await {
             Ok(keep_alive) => keep_alive,
@@ -240,8 +262,16 @@ impl<'s> Connection<'s> {
         if self.out.flush().await.is_err() {
             return false;
         }
-        self.inbound = reader.drain(DRAIN_LIMIT, DRAIN_TIME).await;
-        self.inbound.is_some()
+        match reader.drain(DRAIN_LIMIT, DRAIN_TIME).await {
+            Ok(inbound) => {
+                self.inbound = Some(inbound);
+                true
+            }
+            Err(unfinished) => {
+                self.inbound = Some(unfinished);
+                false
+            }
+        }
     }
 
     /// Waits for more bytes, or for a reason to close: the client closed, the engine stops while the connection
@@ -268,10 +298,11 @@ impl<'s> Connection<'s> {
                 }
                 Poll::Pending => {}
             }
-            let idle = inbound.buffer.is_empty();
-            if idle && signals.state() != EngineState::Running {
+            if signals.state() != EngineState::Running {
+                // Stopping: an idle connection closes at once, as does one with only part of a head.
                 return Poll::Ready(Waited::Close);
             }
+            let idle = inbound.buffer.is_empty();
             if let Some(watch) = watch {
                 let epoch = signals.epoch();
                 if idle && watch.idle_ticks.is_some_and(|limit| epoch.saturating_sub(waiting_since) >= limit) {
@@ -296,11 +327,11 @@ impl<'s> Connection<'s> {
     /// Writes what is buffered and closes; when request bytes may still arrive, first reads and drops them for a
     /// moment, so that the close does not reset the connection before the client has read the answer.
     async fn close(mut self) {
-        if self.out.shutdown().await.is_err() {
-            return;
-        }
-        let Some(mut inbound) = self.inbound.take() else { return };
         let linger = async {
+            if self.out.shutdown().await.is_err() {
+                return;
+            }
+            let Some(mut inbound) = self.inbound.take() else { return };
             let mut discarded = 0u64;
             while discarded <= DRAIN_LIMIT {
                 inbound.buffer.clear();
@@ -310,6 +341,7 @@ impl<'s> Connection<'s> {
                 }
             }
         };
+        // Bounded: a client that reads nothing (the answer cannot be written) or sends for ever is let go.
         let _ = tokio::time::timeout(DRAIN_TIME, linger).await;
     }
 }

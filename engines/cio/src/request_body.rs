@@ -9,7 +9,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -28,8 +28,13 @@ use crate::inbound::Inbound;
 const MAX_CHUNK_LINE: usize = 4096;
 const MAX_TRAILER: usize = 16 * 1024;
 
-/// What `Expect: 100-continue` asks of the body: the interim answer, sent when the call first reads.
-const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+/// What `Expect: 100-continue` asks for: the interim answer, sent when the call first reads the body, or by the
+/// connection ahead of the final answer when the body may still be read after it.
+pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+/// Who sends `100 Continue`: nobody yet, the body (on its first read), or the connection.
+pub(crate) const CONTINUE_OWED: u8 = 0;
+const CONTINUE_BY_BODY: u8 = 1;
+pub(crate) const CONTINUE_BY_CONNECTION: u8 = 2;
 
 /// The body's framing and how far it has been read.
 #[derive(Debug)]
@@ -129,21 +134,32 @@ impl BodyReader {
         }
     }
 
-    /// Reads and discards the rest of the body, at most `limit` bytes of it within `timeout`; the connection's
-    /// read side if the body ended within them.
-    pub(crate) async fn drain(mut self, limit: u64, timeout: Duration) -> Option<Inbound> {
+    /// The bytes of a `Content-Length` body still to read; `None` for a chunked one.
+    pub(crate) fn remaining_length(&self) -> Option<u64> {
+        match &self.remaining {
+            Remaining::Length(remaining) => Some(*remaining),
+            Remaining::Chunked(_) => None,
+        }
+    }
+
+    /// Reads and discards the rest of the body, at most `limit` bytes of it within `timeout`: the connection's
+    /// read side, ready for the next request if the body ended within them, unfinished (for a lingering close)
+    /// if not.
+    pub(crate) async fn drain(mut self, limit: u64, timeout: Duration) -> Result<Inbound, Inbound> {
         let discard = async {
             let mut discarded = 0u64;
             while let Some(data) = std::future::poll_fn(|cx| self.poll_data(cx)).await {
-                discarded += data.ok()?.len() as u64;
+                match data {
+                    Ok(data) => discarded += data.len() as u64,
+                    Err(_) => return,
+                }
                 if discarded > limit {
-                    return None;
+                    return;
                 }
             }
-            Some(())
         };
-        tokio::time::timeout(timeout, discard).await.ok()??;
-        self.into_inbound()
+        let _ = tokio::time::timeout(timeout, discard).await;
+        if self.is_complete() { Ok(self.inbound) } else { Err(self.inbound) }
     }
 
     /// Writes `bytes[*written..]` straight to the socket (the connection's write half is idle while the call
@@ -163,18 +179,17 @@ impl BodyReader {
     }
 }
 
-/// `100 Continue` owed to a client that waits for it: sent when the call first reads the body, unless the
-/// answer has already begun (then the client is answered without it, and the connection closes).
+/// `100 Continue` owed to a client that waits for it: the body and the connection agree on who sends it with
+/// one compare-exchange (the body on its first read, or the connection ahead of the final answer).
 #[derive(Debug)]
 pub(crate) struct Continue {
-    /// Set by the connection when it begins writing the final answer.
-    pub(crate) answered: Arc<AtomicBool>,
+    sender: Arc<AtomicU8>,
     written: usize,
 }
 
 impl Continue {
-    pub(crate) fn new(answered: Arc<AtomicBool>) -> Continue {
-        Continue { answered, written: 0 }
+    pub(crate) fn new(sender: Arc<AtomicU8>) -> Continue {
+        Continue { sender, written: 0 }
     }
 }
 
@@ -247,10 +262,17 @@ impl http_body::Body for RequestBody {
         }
         let Some(reader) = &mut this.reader else { return Poll::Ready(None) };
         if let Some(expect) = &mut this.expect {
-            if expect.answered.load(Ordering::Acquire) {
-                // Too late for an interim answer: the client may never send the body.
-                return this.fail(Error::bad_request("the request body was read after the answer began"));
+            let ours = expect.written > 0
+                || expect
+                    .sender
+                    .compare_exchange(CONTINUE_OWED, CONTINUE_BY_BODY, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok();
+            if !ours {
+                // The connection sent it, ahead of its answer.
+                this.expect = None;
             }
+        }
+        if let Some(expect) = &mut this.expect {
             let mut written = expect.written;
             let sent = reader.poll_write_interim(CONTINUE, &mut written, cx);
             expect.written = written;
