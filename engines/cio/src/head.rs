@@ -103,13 +103,15 @@ pub(crate) fn parse(
     // The head is split off and its values shared, not copied.
     let head: Bytes = buffer.split_to(scanned.length).freeze();
     let mut headers = HeaderMap::with_capacity(spans.len());
+    let mut fields = ProtocolFields::default();
     for (name, value) in spans.drain(..) {
         let name = HeaderName::from_bytes(&head[name]).map_err(|_| MALFORMED)?;
         let value = HeaderValue::from_maybe_shared(head.slice(value)).map_err(|_| MALFORMED)?;
+        fields.note(&name, &value);
         headers.append(name, value);
     }
     let uri = Uri::from_maybe_shared(head.slice(scanned.target)).map_err(|_| MALFORMED)?;
-    read_head(scanned.method, uri, scanned.version, headers, limits).map(Some)
+    read_head(scanned.method, uri, scanned.version, headers, fields, limits).map(Some)
 }
 
 /// Parses the head at the front of `buffer` into `fields` and checks its sizes; records where the fields lie in
@@ -167,18 +169,118 @@ fn incomplete(buffer: &[u8], limits: &ProtocolLimits) -> Result<(), Refusal> {
     }
 }
 
+/// What the fields the protocol gives meaning to say, noted in the one pass that builds the header map (standard
+/// names compare as a tag, so this costs no lookup).
+#[derive(Debug, Default)]
+struct ProtocolFields {
+    hosts: usize,
+    /// Every `Content-Length` value agreed so far (`Err` once one is malformed or differs).
+    content_length: Option<Result<u64, Refusal>>,
+    /// `Transfer-Encoding` was present: how many `chunked` codings, and whether one came after another coding,
+    /// or any other coding was named, or a coding was empty.
+    transfer_encoding: bool,
+    chunked: usize,
+    other_codings: usize,
+    malformed_codings: bool,
+    close: bool,
+    keep_alive: bool,
+    /// `Expect`: whether it was `100-continue`.
+    expect: Option<bool>,
+}
+
+impl ProtocolFields {
+    fn note(&mut self, name: &HeaderName, value: &HeaderValue) {
+        if *name == HOST {
+            self.hosts += 1;
+        } else if *name == CONTENT_LENGTH {
+            self.note_length(value.as_bytes());
+        } else if *name == TRANSFER_ENCODING {
+            self.transfer_encoding = true;
+            for coding in value.as_bytes().split(|&byte| byte == b',') {
+                let coding = coding.trim_ascii();
+                if coding.eq_ignore_ascii_case(b"chunked") {
+                    self.chunked += 1;
+                } else if coding.is_empty() || self.chunked > 0 {
+                    // An empty coding, or one applied after chunked.
+                    self.malformed_codings = true;
+                } else {
+                    self.other_codings += 1;
+                }
+            }
+        } else if *name == CONNECTION {
+            for token in value.as_bytes().split(|&byte| byte == b',') {
+                let token = token.trim_ascii();
+                self.close |= token.eq_ignore_ascii_case(b"close");
+                self.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if *name == EXPECT {
+            let continues = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
+            self.expect = Some(self.expect.unwrap_or(true) && continues);
+        }
+    }
+
+    fn note_length(&mut self, value: &[u8]) {
+        for item in value.split(|&byte| byte == b',') {
+            let parsed = parse_length(item.trim_ascii()).ok_or(refuse(
+                StatusCode::BAD_REQUEST,
+                "the request's Content-Length is not a decimal number of bytes",
+            ));
+            self.content_length = Some(match (self.content_length.take(), parsed) {
+                (Some(Err(refusal)), _) | (_, Err(refusal)) => Err(refusal),
+                (Some(Ok(seen)), Ok(length)) if seen != length => {
+                    Err(refuse(StatusCode::BAD_REQUEST, "the request carries differing Content-Length values"))
+                }
+                (_, Ok(length)) => Ok(length),
+            });
+        }
+    }
+
+    /// How the body is delimited (RFC 9112 §6.3), refusing what could be read two ways.
+    fn framing(&mut self, version: Version) -> Result<Framing, Refusal> {
+        if self.transfer_encoding {
+            if version == Version::HTTP_10 {
+                return Err(refuse(StatusCode::BAD_REQUEST, "Transfer-Encoding is not allowed in an HTTP/1.0 request"));
+            }
+            if self.content_length.is_some() {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "a request must not carry both Transfer-Encoding and Content-Length",
+                ));
+            }
+            if self.malformed_codings {
+                return Err(refuse(StatusCode::BAD_REQUEST, "the request's Transfer-Encoding is malformed"));
+            }
+            if self.other_codings > 0 {
+                return Err(refuse(
+                    StatusCode::NOT_IMPLEMENTED,
+                    "the only transfer coding the server reads is chunked (a request may not be compressed this way)",
+                ));
+            }
+            if self.chunked != 1 {
+                return Err(refuse(StatusCode::BAD_REQUEST, "the request's Transfer-Encoding is malformed"));
+            }
+            return Ok(Framing::Chunked);
+        }
+        Ok(match self.content_length.take().transpose()? {
+            None | Some(0) => Framing::Empty,
+            Some(length) => Framing::Length(length),
+        })
+    }
+}
+
 /// Checks the fields the protocol gives meaning to and builds the head.
 fn read_head(
     method: Method,
     uri: Uri,
     version: Version,
     headers: HeaderMap,
+    mut fields: ProtocolFields,
     limits: &ProtocolLimits,
 ) -> Result<Head, Refusal> {
-    if version == Version::HTTP_11 && headers.get_all(HOST).iter().count() != 1 {
+    if version == Version::HTTP_11 && fields.hosts != 1 {
         return Err(refuse(StatusCode::BAD_REQUEST, "an HTTP/1.1 request must carry exactly one Host header"));
     }
-    let framing = framing(&headers, version)?;
+    let framing = fields.framing(version)?;
     if let Framing::Length(length) = framing {
         if length > limits.max_body_size {
             // Refused before the body is read, so no `100 Continue` is ever sent for it.
@@ -188,13 +290,12 @@ fn read_head(
             ));
         }
     }
-    let keep_alive = keeps_alive(&headers, version);
-    let expects_continue = match headers.get(EXPECT) {
+    // HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
+    let keep_alive = !fields.close && (version == Version::HTTP_11 || fields.keep_alive);
+    let expects_continue = match fields.expect {
         None => false,
-        Some(value) if value.as_bytes().eq_ignore_ascii_case(b"100-continue") => {
-            version == Version::HTTP_11 && framing != Framing::Empty
-        }
-        Some(_) => {
+        Some(true) => version == Version::HTTP_11 && framing != Framing::Empty,
+        Some(false) => {
             return Err(refuse(
                 StatusCode::EXPECTATION_FAILED,
                 "the only expectation the server meets is 100-continue",
@@ -209,62 +310,6 @@ fn read_head(
     Ok(Head { parts: request.into_parts().0, framing, keep_alive, expects_continue })
 }
 
-/// How the body is delimited (RFC 9112 §6.3), refusing what could be read two ways.
-fn framing(headers: &HeaderMap, version: Version) -> Result<Framing, Refusal> {
-    let mut codings = headers.get_all(TRANSFER_ENCODING).iter().peekable();
-    if codings.peek().is_some() {
-        if version == Version::HTTP_10 {
-            return Err(refuse(StatusCode::BAD_REQUEST, "Transfer-Encoding is not allowed in an HTTP/1.0 request"));
-        }
-        if headers.contains_key(CONTENT_LENGTH) {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                "a request must not carry both Transfer-Encoding and Content-Length",
-            ));
-        }
-        let mut chunked = 0usize;
-        let mut others = 0usize;
-        for coding in codings.flat_map(|value| value.as_bytes().split(|&byte| byte == b',')) {
-            let coding = coding.trim_ascii();
-            if coding.eq_ignore_ascii_case(b"chunked") {
-                chunked += 1;
-            } else if coding.is_empty() || chunked > 0 {
-                // An empty coding, or one applied after chunked: malformed.
-                return Err(refuse(StatusCode::BAD_REQUEST, "the request's Transfer-Encoding is malformed"));
-            } else {
-                others += 1;
-            }
-        }
-        if others > 0 {
-            return Err(refuse(
-                StatusCode::NOT_IMPLEMENTED,
-                "the only transfer coding the server reads is chunked (a request may not be compressed this way)",
-            ));
-        }
-        if chunked != 1 {
-            return Err(refuse(StatusCode::BAD_REQUEST, "the request's Transfer-Encoding is malformed"));
-        }
-        return Ok(Framing::Chunked);
-    }
-    let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for item in value.as_bytes().split(|&byte| byte == b',') {
-            let parsed = parse_length(item.trim_ascii()).ok_or(refuse(
-                StatusCode::BAD_REQUEST,
-                "the request's Content-Length is not a decimal number of bytes",
-            ))?;
-            if length.is_some_and(|seen| seen != parsed) {
-                return Err(refuse(StatusCode::BAD_REQUEST, "the request carries differing Content-Length values"));
-            }
-            length = Some(parsed);
-        }
-    }
-    Ok(match length {
-        None | Some(0) => Framing::Empty,
-        Some(length) => Framing::Length(length),
-    })
-}
-
 /// `1*DIGIT` as a `u64`; `None` for anything else (a sign, spaces inside, an overflow).
 fn parse_length(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
@@ -273,19 +318,6 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
     digits.iter().try_fold(0u64, |length, &digit| {
         if digit.is_ascii_digit() { length.checked_mul(10)?.checked_add(u64::from(digit - b'0')) } else { None }
     })
-}
-
-/// Whether the connection may carry another request: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with
-/// `Connection: keep-alive`.
-fn keeps_alive(headers: &HeaderMap, version: Version) -> bool {
-    let mut close = false;
-    let mut keep_alive = false;
-    for token in headers.get_all(CONNECTION).iter().flat_map(|value| value.as_bytes().split(|&byte| byte == b',')) {
-        let token = token.trim_ascii();
-        close |= token.eq_ignore_ascii_case(b"close");
-        keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
-    }
-    !close && (version == Version::HTTP_11 || keep_alive)
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub(crate) async fn write(
     let (parts, mut body) = response.into_parts();
     let status = parts.status;
     let headers = &parts.headers;
-    let mut keep_alive = answering.keep_alive && !has_token(headers, b"close");
+    let mut keep_alive = answering.keep_alive;
     let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
     let framing = if bodyless || answering.head_only {
         BodyFraming::None
@@ -73,14 +73,15 @@ pub(crate) async fn write(
     // `Content-Length` stays as the application set it where no body follows the head (HEAD, 304: the length of
     // what a GET would get), goes where no body is possible (1xx, 204), and is the engine's own otherwise.
     let keep_length = framing == BodyFraming::None && !status.is_informational() && status != StatusCode::NO_CONTENT;
-    encode_head(&mut out.buffer, status, headers, framing, keep_length, keep_alive, answering.version);
+    let keep_alive = encode_head(&mut out.buffer, status, headers, framing, keep_length, keep_alive, answering.version);
     match framing {
         BodyFraming::None => Ok(keep_alive),
         _ => write_body(out, &mut body, framing).await.map(|complete| complete && keep_alive),
     }
 }
 
-/// Appends the status line and the fields.
+/// Appends the status line and the fields; returns whether the connection stays open (not if the application's
+/// `Connection` field says `close`). One pass over the fields: no lookups.
 fn encode_head(
     out: &mut Vec<u8>,
     status: StatusCode,
@@ -89,22 +90,30 @@ fn encode_head(
     keep_length: bool,
     keep_alive: bool,
     version: Version,
-) {
+) -> bool {
     if status == StatusCode::OK {
         out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
     } else {
         let reason = status.canonical_reason().unwrap_or("");
         put(out, &[b"HTTP/1.1 ", status.as_str().as_bytes(), b" ", reason.as_bytes(), b"\r\n"]);
     }
+    let mut close = false;
+    let mut dated = false;
     for (name, value) in headers {
-        if name == CONNECTION || name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && !keep_length) {
+        if name == CONNECTION {
+            close |= has_close(value);
             continue;
         }
+        if name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && !keep_length) {
+            continue;
+        }
+        dated |= name == DATE;
         put(out, &[name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"]);
     }
-    if !headers.contains_key(DATE) {
+    if !dated {
         date::append(out);
     }
+    let keep_alive = keep_alive && !close;
     match framing {
         BodyFraming::Length(length) => {
             put(out, &[b"content-length: ", itoa::Buffer::new().format(length).as_bytes(), b"\r\n"]);
@@ -118,6 +127,7 @@ fn encode_head(
         out.extend_from_slice(b"connection: keep-alive\r\n");
     }
     out.extend_from_slice(b"\r\n");
+    keep_alive
 }
 
 fn put(out: &mut Vec<u8>, pieces: &[&[u8]]) {
@@ -205,13 +215,9 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// True if a `Connection` field of `headers` carries `token`.
-fn has_token(headers: &HeaderMap, token: &[u8]) -> bool {
-    headers
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|value| value.as_bytes().split(|&byte| byte == b','))
-        .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
+/// True if a `Connection` value carries the `close` token.
+fn has_close(value: &http::HeaderValue) -> bool {
+    value.as_bytes().split(|&byte| byte == b',').any(|item| item.trim_ascii().eq_ignore_ascii_case(b"close"))
 }
 
 /// Appends the engine's answer to a request it refuses; the connection closes after it.
