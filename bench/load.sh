@@ -12,10 +12,10 @@
 #   WARMUP=2            seconds of unmeasured load on each endpoint after a server starts
 #   CONNECTIONS=64      connections of the unpipelined runs
 #   PIPELINE_CONNECTIONS=256, PIPELINE_DEPTH=16   connections and requests per write of the pipelined runs
-#   SERVERS="hyper axum actix rotor"              which servers, in this order within a round; also
-#                                                 rotor-cio (the same Rotor server on rotor-cio), and rotor-h1
-#                                                 and h1-bare, the prototype engine with and without Rotor
-#                                                 (bench/README.md)
+#   SERVERS="hyper axum actix rotor rotor-cio"    which servers, in this order within a round (rotor: Rotor on
+#                                                 rotor-hyper, rotor-cio: the same server on rotor-cio); also
+#                                                 rotor-h1 and h1-bare, the prototype engine with and without
+#                                                 Rotor (bench/README.md)
 #   IDLE_CONNECTIONS=10000                        connections of the idle-memory phase (0 skips the phase)
 #   SERVER_CPU=0, CLIENT_CPU=1                    the CPUs the server and the load generator are pinned to
 #   PEERS_TARGET_DIR=bench/peers/target           where the servers are built
@@ -38,7 +38,7 @@ WARMUP=${WARMUP%s}
 CONNECTIONS=${CONNECTIONS:-64}
 PIPELINE_CONNECTIONS=${PIPELINE_CONNECTIONS:-256}
 PIPELINE_DEPTH=${PIPELINE_DEPTH:-16}
-SERVERS=${SERVERS:-hyper axum actix rotor}
+SERVERS=${SERVERS:-hyper axum actix rotor rotor-cio}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -332,35 +332,39 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
                 "$(awk -v v="$eff" 'BEGIN { printf "%.0f", v }')" "$(ratio "$eff" "$hyper_eff")"
         done
     done
-    if has rotor; then
+    rotors=()
+    for server in rotor rotor-cio; do if has "$server"; then rotors+=("$server"); fi; done
+    if ((${#rotors[@]} > 0)); then
         echo
-        echo "Rotor against the targets (req/s ≥ 1.00× actix-web and ≥ 0.95× raw hyper, p99 ≤ axum's):"
+        echo "Rotor against the targets (req/s ≥ 1.00× actix-web and ≥ 0.95× raw hyper, p99 ≤ axum's), on each engine:"
         echo
-        echo "| endpoint | mode | Rotor / actix-web req/s | Rotor / raw hyper req/s | Rotor / axum p99 | verdict | per server CPU-s: Rotor / actix-web | Rotor / raw hyper |"
-        echo "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
-        for test in "${tests[@]}"; do
-            read -r endpoint connections depth <<<"$test"
-            rotor_rps=$(median rotor "$endpoint" "$depth" "$rps_col")
-            rotor_p99=$(median rotor "$endpoint" "$depth" "$p99_col")
-            actix=–
-            hyper=–
-            axum=–
-            if has actix; then actix=$(ratio "$rotor_rps" "$(median actix "$endpoint" "$depth" "$rps_col")"); fi
-            if has hyper; then hyper=$(ratio "$rotor_rps" "$(median hyper "$endpoint" "$depth" "$rps_col")"); fi
-            if has axum; then axum=$(ratio "$rotor_p99" "$(median axum "$endpoint" "$depth" "$p99_col")"); fi
-            rotor_eff=$(median rotor "$endpoint" "$depth" "$eff_col")
-            actix_eff=–
-            hyper_eff=–
-            if has actix; then actix_eff=$(ratio "$rotor_eff" "$(median actix "$endpoint" "$depth" "$eff_col")"); fi
-            if has hyper; then hyper_eff=$(ratio "$rotor_eff" "$(median hyper "$endpoint" "$depth" "$eff_col")"); fi
-            verdict=$(awk -v a="$actix" -v h="$hyper" -v p="$axum" 'BEGIN {
-                v = ""
-                if (a != "–" && a + 0 < 1.00) v = v sprintf("%s%.0f %% below actix-web", v == "" ? "" : "; ", (1 - a) * 100)
-                if (h != "–" && h + 0 < 0.95) v = v sprintf("%s%.0f %% below 0.95× hyper", v == "" ? "" : "; ", (0.95 - h) / 0.95 * 100)
-                if (p != "–" && p + 0 > 1.00) v = v sprintf("%sp99 %.0f %% over axum", v == "" ? "" : "; ", (p - 1) * 100)
-                print v == "" ? "met" : "**missed**: " v }')
-            printf '| /%s | %s | %s | %s | %s | %s | %s | %s |\n' "$endpoint" "$(mode_name "$depth" "$connections")" \
-                "$actix" "$hyper" "$axum" "$verdict" "$actix_eff" "$hyper_eff"
+        echo "| server | endpoint | mode | Rotor / actix-web req/s | Rotor / raw hyper req/s | Rotor / axum p99 | verdict | per server CPU-s: Rotor / actix-web | Rotor / raw hyper |"
+        echo "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
+        for rotor in "${rotors[@]}"; do
+            for test in "${tests[@]}"; do
+                read -r endpoint connections depth <<<"$test"
+                rotor_rps=$(median "$rotor" "$endpoint" "$depth" "$rps_col")
+                rotor_p99=$(median "$rotor" "$endpoint" "$depth" "$p99_col")
+                actix=–
+                hyper=–
+                axum=–
+                if has actix; then actix=$(ratio "$rotor_rps" "$(median actix "$endpoint" "$depth" "$rps_col")"); fi
+                if has hyper; then hyper=$(ratio "$rotor_rps" "$(median hyper "$endpoint" "$depth" "$rps_col")"); fi
+                if has axum; then axum=$(ratio "$rotor_p99" "$(median axum "$endpoint" "$depth" "$p99_col")"); fi
+                rotor_eff=$(median "$rotor" "$endpoint" "$depth" "$eff_col")
+                actix_eff=–
+                hyper_eff=–
+                if has actix; then actix_eff=$(ratio "$rotor_eff" "$(median actix "$endpoint" "$depth" "$eff_col")"); fi
+                if has hyper; then hyper_eff=$(ratio "$rotor_eff" "$(median hyper "$endpoint" "$depth" "$eff_col")"); fi
+                verdict=$(awk -v a="$actix" -v h="$hyper" -v p="$axum" 'BEGIN {
+                    v = ""
+                    if (a != "–" && a + 0 < 1.00) v = v sprintf("%s%.0f %% below actix-web", v == "" ? "" : "; ", (1 - a) * 100)
+                    if (h != "–" && h + 0 < 0.95) v = v sprintf("%s%.0f %% below 0.95× hyper", v == "" ? "" : "; ", (0.95 - h) / 0.95 * 100)
+                    if (p != "–" && p + 0 > 1.00) v = v sprintf("%sp99 %.0f %% over axum", v == "" ? "" : "; ", (p - 1) * 100)
+                    print v == "" ? "met" : "**missed**: " v }')
+                printf '| %s | /%s | %s | %s | %s | %s | %s | %s | %s |\n' "${label[$rotor]}" "$endpoint" \
+                    "$(mode_name "$depth" "$connections")" "$actix" "$hyper" "$axum" "$verdict" "$actix_eff" "$hyper_eff"
+            done
         done
     fi
     if ((IDLE_CONNECTIONS > 0)) && (($(wc -l <"$idle_results") > 1)); then
@@ -374,16 +378,18 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
             printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${label[$server]}" "$still_open" "$rss_before" \
                 "$rss_after" "$rss_per" "$pss_per" "$(ratio "$rss_per" "$hyper_idle")"
         done < <(tail -n +2 "$idle_results")
-        rotor_idle=$(awk -F, '$1 == "rotor" { print $10 }' "$idle_results")
-        if [[ -n $rotor_idle && -n $hyper_idle ]]; then
-            idle_ratio=$(ratio "$rotor_idle" "$hyper_idle")
-            echo
-            if awk -v r="$idle_ratio" 'BEGIN { exit !(r + 0 <= 1.2) }'; then
-                echo "Rotor: ${idle_ratio}× raw hyper's memory per idle connection, target ≤ 1.2×: met."
-            else
-                echo "Rotor: ${idle_ratio}× raw hyper's memory per idle connection, target ≤ 1.2×: **missed** by $(awk -v r="$idle_ratio" -v a="$rotor_idle" -v h="$hyper_idle" 'BEGIN { printf "%.0f bytes per connection (%.0f %%)", a - 1.2 * h, (r / 1.2 - 1) * 100 }')."
+        for rotor in rotor rotor-cio; do
+            rotor_idle=$(awk -F, -v s="$rotor" '$1 == s { print $10 }' "$idle_results")
+            if [[ -n $rotor_idle && -n $hyper_idle ]]; then
+                idle_ratio=$(ratio "$rotor_idle" "$hyper_idle")
+                echo
+                if awk -v r="$idle_ratio" 'BEGIN { exit !(r + 0 <= 1.2) }'; then
+                    echo "${label[$rotor]}: ${idle_ratio}× raw hyper's memory per idle connection, target ≤ 1.2×: met."
+                else
+                    echo "${label[$rotor]}: ${idle_ratio}× raw hyper's memory per idle connection, target ≤ 1.2×: **missed** by $(awk -v r="$idle_ratio" -v a="$rotor_idle" -v h="$hyper_idle" 'BEGIN { printf "%.0f bytes per connection (%.0f %%)", a - 1.2 * h, (r / 1.2 - 1) * 100 }')."
+                fi
             fi
-        fi
+        done
     fi
     echo
     echo "Raw results: $results, $idle_results; server logs in $LOAD_OUT/logs."

@@ -95,6 +95,26 @@ async fn a_body_streamed_back_gets_its_100_continue_ahead_of_the_answer() {
 }
 
 #[tokio::test]
+async fn an_answer_that_says_connection_close_closes_the_connection() {
+    let server = start(|app| {
+        app.intercept(&ApplicationCallPipeline::CALL, |ctx| async move {
+            let call = ctx.call();
+            call.response().set_header("connection", "close")?;
+            call.respond_text("bye").await
+        });
+    })
+    .await;
+    let mut connection = RawConnection::open(server.addr).await;
+    connection.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let response = connection.read_response().await.expect("an answer");
+    assert_eq!((response.status, response.text().as_str()), (200, "bye"));
+    let closes: Vec<_> = response.headers.iter().filter(|(name, _)| name == "connection").collect();
+    assert_eq!(closes.len(), 1, "one Connection field: {:?}", response.headers);
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(connection.is_closed_by_server().await);
+}
+
+#[tokio::test]
 async fn http10_is_answered_and_closed_unless_it_asks_for_keep_alive() {
     let server = start(hello::module).await;
     let mut connection = RawConnection::open(server.addr).await;

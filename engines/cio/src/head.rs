@@ -17,6 +17,8 @@ use rotor::engine::ProtocolLimits;
 
 /// How many header fields httparse parses into an array on the stack; a larger `maxHeaders` uses one on the heap.
 const INLINE_FIELDS: usize = 128;
+/// The most fields a request may have whatever `maxHeaders` says: `http::HeaderMap` holds at most 32,768.
+const MAX_FIELDS: usize = 16 * 1024;
 
 /// A request head that passed the limits.
 #[derive(Debug)]
@@ -96,7 +98,7 @@ pub(crate) fn parse(
         scan(buffer, limits, &mut fields[..=limits.max_headers], spans)?
     } else {
         let mut fields = Vec::new();
-        fields.resize_with(limits.max_headers.saturating_add(1), MaybeUninit::uninit);
+        fields.resize_with(limits.max_headers.min(MAX_FIELDS).saturating_add(1), MaybeUninit::uninit);
         scan(buffer, limits, &mut fields, spans)?
     };
     let Some(scanned) = scanned else { return Ok(None) };
@@ -129,7 +131,8 @@ fn scan<'b>(
         Err(httparse::Error::TooManyHeaders) => return Err(TOO_MANY_FIELDS),
         Err(_) => return Err(MALFORMED),
     };
-    if parsed.headers.len() > limits.max_headers {
+    // Beyond `MAX_FIELDS` a header map cannot grow (it would panic), whatever `maxHeaders` says.
+    if parsed.headers.len() > limits.max_headers.min(MAX_FIELDS) {
         return Err(TOO_MANY_FIELDS);
     }
     let method = parsed.method.unwrap_or_default();
@@ -137,11 +140,14 @@ fn scan<'b>(
     if method.len() + 1 + target.len() + 1 + "HTTP/1.1".len() > limits.max_initial_line_length {
         return Err(LINE_TOO_LONG);
     }
-    let header_bytes: usize = parsed.headers.iter().map(|field| field.name.len() + field.value.len() + 4).sum();
-    if header_bytes > limits.max_header_size {
+    let base = buffer.as_ptr() as usize;
+    // The header section as sent (its field lines and the blank line that ends it), measured as for an
+    // incomplete head, so that a head is judged the same however it arrives: for `Name: value` lines that is the
+    // limit's count of name, value and 4 bytes a line.
+    let fields_start = parsed.headers.first().map_or(length, |field| field.name.as_ptr() as usize - base);
+    if length - fields_start > limits.max_header_size.saturating_add(2) {
         return Err(FIELDS_TOO_LARGE);
     }
-    let base = buffer.as_ptr() as usize;
     let span = |part: &[u8]| {
         let start = part.as_ptr() as usize - base;
         start..start + part.len()
