@@ -115,6 +115,39 @@ async fn an_answer_that_says_connection_close_closes_the_connection() {
 }
 
 #[tokio::test]
+async fn a_client_that_reads_nothing_of_a_large_answer_is_let_go_after_the_idle_timeout() {
+    let server = start_on(
+        EngineKind::Cio,
+        |app| {
+            app.intercept(&ApplicationCallPipeline::CALL, |ctx| async move {
+                // 64 MiB, more than any socket buffers between the two ends hold.
+                let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+                let chunks = (0..1024).map(move |_| Ok::<_, std::io::Error>(chunk.clone()));
+                ctx.call().respond(Body::from_stream(futures_util::stream::iter(chunks))).await
+            });
+        },
+        |settings| settings.limits.connection_idle_timeout = Some(std::time::Duration::from_millis(300)),
+    )
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.expect("connects");
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await.expect("sends");
+    // The answer has begun; from here on the client reads nothing, the server's writes stall, and it lets the
+    // connection go.
+    let mut start = [0u8; 16];
+    stream.read_exact(&mut start).await.expect("the answer begins");
+    assert_eq!(&start[..12], b"HTTP/1.1 200");
+    let stalled = tokio::time::Instant::now();
+    assert_eq!(server.engine.open_connections(), 1);
+    while server.engine.open_connections() > 0 {
+        assert!(stalled.elapsed() < support::PATIENCE, "the stalled connection is still open");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(stalled.elapsed() >= std::time::Duration::from_millis(250), "not before the idle timeout");
+    drop(stream);
+}
+
+#[tokio::test]
 async fn http10_is_answered_and_closed_unless_it_asks_for_keep_alive() {
     let server = start(hello::module).await;
     let mut connection = RawConnection::open(server.addr).await;

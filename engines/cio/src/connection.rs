@@ -108,7 +108,8 @@ impl<'s> Connection<'s> {
             remote_addr,
             local_addr,
             inbound: Some(Inbound::new(read)),
-            out: Outbound::new(write),
+            // A client that reads nothing of an answer for the idle timeout is idle too.
+            out: Outbound::new(write, shared.limits.connection_idle_timeout),
             spans: Vec::new(),
             served: 0,
             head_since: None,

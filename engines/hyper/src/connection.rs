@@ -209,23 +209,34 @@ const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Looks at the first bytes of a cleartext connection, without consuming them, for the HTTP/2 preface. `None`
 /// if the client closed the connection first.
+///
+/// A start of the preface that is not completed within [`PREFACE_WAIT`] is read as HTTP/1 (which refuses it):
+/// a peek cannot see that the client has ended its side after those bytes, so waiting longer could hold the
+/// connection (and wake it every few milliseconds) until the read timeout. Clients send the preface in one write.
 async fn sniff(stream: &TcpStream) -> io::Result<Option<Protocol>> {
     let mut start = [0u8; H2_PREFACE.len()];
+    let mut waited = Duration::ZERO;
     loop {
         let read = stream.peek(&mut start).await?;
         if read == 0 {
             return Ok(None);
         }
-        if start[..read] != H2_PREFACE[..read] {
+        if start[..read] != H2_PREFACE[..read] || waited >= PREFACE_WAIT {
             return Ok(Some(Protocol::Http1));
         }
         if read == H2_PREFACE.len() {
             return Ok(Some(Protocol::Http2));
         }
         // The start of the preface so far (rare: a client that splits it): look again shortly.
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(PREFACE_STEP).await;
+        waited += PREFACE_STEP;
     }
 }
+
+/// How long a connection that sent the start of the HTTP/2 preface may take to send the rest, and how often it is
+/// looked at meanwhile.
+const PREFACE_WAIT: Duration = Duration::from_millis(100);
+const PREFACE_STEP: Duration = Duration::from_millis(5);
 
 impl ConnectionHandler for Shared {
     fn serve(

@@ -113,6 +113,11 @@ impl RawConnection {
         self.stream.write_all(bytes).await.expect("write to the test server");
     }
 
+    /// Ends the sending side (the server reads the end of the stream after what was sent).
+    pub async fn finish(&mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+
     /// Writes, tolerating a server that already closed the connection.
     pub async fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.write_all(bytes).await
