@@ -10,7 +10,7 @@ use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::AtomicU8;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::head::{self, Framing, Head};
 use crate::inbound::Inbound;
 use crate::outbound::{FLUSH_AT, Outbound};
-use crate::request_body::{BodyReader, CONTINUE, CONTINUE_BY_CONNECTION, CONTINUE_OWED, Continue, RequestBody};
+use crate::request_body::{BodyReader, CONTINUE_OWED, Continue, RequestBody, take_over_continue};
 use crate::response::{self, Answering};
 
 /// How much of a body the call left unread the connection reads and discards to stay open; above it, it closes.
@@ -219,19 +219,18 @@ impl<'s> Connection<'s> {
         });
         let Some(response) = response else {
             tracing::error!(target: "rotor::engine", "a call finished without a usable response; answering 500");
+            if let Some(answered) = &answered {
+                self.out.buffer.extend_from_slice(take_over_continue(answered, false));
+            }
             response::bare(&mut self.out.buffer, StatusCode::INTERNAL_SERVER_ERROR);
             self.inbound = came_home.map(BodyReader::into_unfinished);
             return false;
         };
         if let Some(answered) = &answered {
             // The body may still be read after this (an answer that streams it back): a `100 Continue` the call
-            // has not sent goes out now, ahead of the final answer, unless the body came home unread.
-            let owed = answered
-                .compare_exchange(CONTINUE_OWED, CONTINUE_BY_CONNECTION, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok();
-            if owed && came_home.is_none() {
-                self.out.buffer.extend_from_slice(CONTINUE);
-            }
+            // has not sent goes out now, ahead of the final answer, unless the body came home unread; so does the
+            // rest of one the body began.
+            self.out.buffer.extend_from_slice(take_over_continue(answered, came_home.is_none()));
         }
         let keep_alive = match response::write(&mut self.out, response, answering).await {
             Ok(keep_alive) => keep_alive,
@@ -328,11 +327,12 @@ impl<'s> Connection<'s> {
     /// Writes what is buffered and closes; when request bytes may still arrive, first reads and drops them for a
     /// moment, so that the close does not reset the connection before the client has read the answer.
     async fn close(mut self) {
+        // The answer goes out as any other (a client that stops reading is let go after the idle timeout).
+        if self.out.shutdown().await.is_err() {
+            return;
+        }
+        let Some(mut inbound) = self.inbound.take() else { return };
         let linger = async {
-            if self.out.shutdown().await.is_err() {
-                return;
-            }
-            let Some(mut inbound) = self.inbound.take() else { return };
             let mut discarded = 0u64;
             while discarded <= DRAIN_LIMIT {
                 inbound.buffer.clear();
@@ -342,7 +342,7 @@ impl<'s> Connection<'s> {
                 }
             }
         };
-        // Bounded: a client that reads nothing (the answer cannot be written) or sends for ever is let go.
+        // Bounded: a client that sends for ever is let go.
         let _ = tokio::time::timeout(DRAIN_TIME, linger).await;
     }
 }

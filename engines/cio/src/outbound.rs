@@ -14,8 +14,8 @@ pub(crate) const FLUSH_AT: usize = 64 * 1024;
 /// The socket's write half and the answers encoded but not yet written: the answers to pipelined requests go
 /// out together, in one write.
 ///
-/// A write that cannot go out at once (the client is not reading) may wait at most `stall` for the client:
-/// a timer is armed only then, never on the usual path.
+/// A write that cannot go out at once (the client is not reading) may wait at most `stall` for the client to
+/// take more bytes: a timer is armed only then, never on the usual path.
 #[derive(Debug)]
 pub(crate) struct Outbound {
     stream: OwnedWriteHalf,
@@ -67,13 +67,20 @@ async fn write_all(stream: &mut OwnedWriteHalf, mut bytes: &[u8], stall: Option<
     if bytes.is_empty() {
         return Ok(());
     }
-    match stall {
-        None => stream.write_all(bytes).await,
-        Some(stall) => tokio::time::timeout(stall, stream.write_all(bytes)).await.unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the client read nothing of the answer within the idle timeout",
-            ))
-        }),
+    let Some(stall) = stall else { return stream.write_all(bytes).await };
+    // Each write may wait `stall` for the client to read: a slow reader is served, one that stopped is let go.
+    while !bytes.is_empty() {
+        match tokio::time::timeout(stall, stream.write(bytes)).await {
+            Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(Ok(written)) => bytes = &bytes[written..],
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client read nothing of the answer within the idle timeout",
+                ));
+            }
+        }
     }
+    Ok(())
 }

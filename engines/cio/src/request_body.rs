@@ -31,10 +31,23 @@ const MAX_TRAILER: usize = 16 * 1024;
 /// What `Expect: 100-continue` asks for: the interim answer, sent when the call first reads the body, or by the
 /// connection ahead of the final answer when the body may still be read after it.
 pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
-/// Who sends `100 Continue`: nobody yet, the body (on its first read), or the connection.
+/// Who sends `100 Continue`: nobody yet, the connection, or the body, which records how many of its bytes are
+/// out (`CONTINUE_BY_BODY + written`), so that a connection taking over writes exactly the rest.
 pub(crate) const CONTINUE_OWED: u8 = 0;
-const CONTINUE_BY_BODY: u8 = 1;
-pub(crate) const CONTINUE_BY_CONNECTION: u8 = 2;
+const CONTINUE_BY_CONNECTION: u8 = 1;
+const CONTINUE_BY_BODY: u8 = 2;
+
+/// What of `100 Continue` the connection writes ahead of its answer, taking the job over from the body: the rest
+/// of one the body began, the whole of one nobody sent if `send_owed` (the body may still be read after the
+/// answer began), else nothing. The body sends nothing more after this.
+pub(crate) fn take_over_continue(sender: &AtomicU8, send_owed: bool) -> &'static [u8] {
+    let state = sender.swap(CONTINUE_BY_CONNECTION, Ordering::AcqRel);
+    match state {
+        CONTINUE_OWED if send_owed => CONTINUE,
+        CONTINUE_OWED | CONTINUE_BY_CONNECTION => &[],
+        by_body => CONTINUE.get(usize::from(by_body - CONTINUE_BY_BODY)..).unwrap_or_default(),
+    }
+}
 
 /// The body's framing and how far it has been read.
 #[derive(Debug)]
@@ -179,17 +192,17 @@ impl BodyReader {
     }
 }
 
-/// `100 Continue` owed to a client that waits for it: the body and the connection agree on who sends it with
-/// one compare-exchange (the body on its first read, or the connection ahead of the final answer).
+/// `100 Continue` owed to a client that waits for it: the body and the connection agree on who sends it through
+/// one atomic (the body on its first read, or the connection ahead of the final answer; see
+/// [`take_over_continue`]).
 #[derive(Debug)]
 pub(crate) struct Continue {
     sender: Arc<AtomicU8>,
-    written: usize,
 }
 
 impl Continue {
     pub(crate) fn new(sender: Arc<AtomicU8>) -> Continue {
-        Continue { sender, written: 0 }
+        Continue { sender }
     }
 }
 
@@ -262,20 +275,33 @@ impl http_body::Body for RequestBody {
         }
         let Some(reader) = &mut this.reader else { return Poll::Ready(None) };
         if let Some(expect) = &mut this.expect {
-            let ours = expect.written > 0
-                || expect
-                    .sender
-                    .compare_exchange(CONTINUE_OWED, CONTINUE_BY_BODY, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok();
-            if !ours {
-                // The connection sent it, ahead of its answer.
+            // Claimed on the first read; afterwards the state says how much is out, or that the connection took
+            // the job over (then it wrote, or writes, the rest ahead of its answer).
+            let state = match expect.sender.compare_exchange(
+                CONTINUE_OWED,
+                CONTINUE_BY_BODY,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => CONTINUE_BY_BODY,
+                Err(state) => state,
+            };
+            if state == CONTINUE_BY_CONNECTION {
                 this.expect = None;
             }
         }
         if let Some(expect) = &mut this.expect {
-            let mut written = expect.written;
+            let before = expect.sender.load(Ordering::Acquire).saturating_sub(CONTINUE_BY_BODY);
+            let mut written = usize::from(before);
             let sent = reader.poll_write_interim(CONTINUE, &mut written, cx);
-            expect.written = written;
+            // `written` is at most CONTINUE's 25 bytes.
+            let progress = CONTINUE_BY_BODY.saturating_add(u8::try_from(written).unwrap_or(u8::MAX));
+            let _ = expect.sender.compare_exchange(
+                CONTINUE_BY_BODY + before,
+                progress,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
             match sent {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => {
@@ -316,5 +342,23 @@ impl http_body::Body for RequestBody {
             Some(BodyReader { remaining: Remaining::Length(remaining), .. }) => SizeHint::with_exact(*remaining),
             Some(_) => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_takes_over_exactly_what_is_left_of_100_continue() {
+        let owed = AtomicU8::new(CONTINUE_OWED);
+        assert_eq!(take_over_continue(&owed, true), CONTINUE, "nobody sent it: all of it");
+        assert_eq!(take_over_continue(&owed, true), b"", "once only");
+        assert_eq!(take_over_continue(&AtomicU8::new(CONTINUE_OWED), false), b"", "not owed to a body left unread");
+        let begun = AtomicU8::new(CONTINUE_BY_BODY + 9);
+        assert_eq!(take_over_continue(&begun, false), &CONTINUE[9..], "the rest of what the body began");
+        let sent = AtomicU8::new(CONTINUE_BY_BODY + CONTINUE.len() as u8);
+        assert_eq!(take_over_continue(&sent, true), b"", "the body sent all of it");
+        assert_eq!(sent.load(Ordering::Acquire), CONTINUE_BY_CONNECTION, "the body sends nothing more");
     }
 }
