@@ -3,7 +3,7 @@
 # then the resident memory each server holds per idle keep-alive connection. See bench/README.md, "Load
 # comparison".
 #
-#   bench/load.sh                      # everything, default settings (about 10 minutes plus the build)
+#   bench/load.sh                      # everything, default settings (about 12 minutes plus the build)
 #   ROUNDS=1 DURATION=5 bench/load.sh  # a quick look
 #
 # Settings (environment variables):
