@@ -277,37 +277,26 @@ impl http_body::Body for RequestBody {
         if let Some(expect) = &mut this.expect {
             // Claimed on the first read; afterwards the state says how much is out, or that the connection took
             // the job over (then it wrote, or writes, the rest ahead of its answer).
-            let state = match expect.sender.compare_exchange(
-                CONTINUE_OWED,
-                CONTINUE_BY_BODY,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => CONTINUE_BY_BODY,
-                Err(state) => state,
-            };
+            let state = expect
+                .sender
+                .compare_exchange(CONTINUE_OWED, CONTINUE_BY_BODY, Ordering::AcqRel, Ordering::Acquire)
+                .map_or_else(|state| state, |_| CONTINUE_BY_BODY);
             if state == CONTINUE_BY_CONNECTION {
                 this.expect = None;
-            }
-        }
-        if let Some(expect) = &mut this.expect {
-            let before = expect.sender.load(Ordering::Acquire).saturating_sub(CONTINUE_BY_BODY);
-            let mut written = usize::from(before);
-            let sent = reader.poll_write_interim(CONTINUE, &mut written, cx);
-            // `written` is at most CONTINUE's 25 bytes.
-            let progress = CONTINUE_BY_BODY.saturating_add(u8::try_from(written).unwrap_or(u8::MAX));
-            let _ = expect.sender.compare_exchange(
-                CONTINUE_BY_BODY + before,
-                progress,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
-            match sent {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(error)) => {
-                    return this.fail(Error::bad_request("sending 100 Continue failed").with_source(error));
+            } else {
+                let before = state.saturating_sub(CONTINUE_BY_BODY);
+                let mut written = usize::from(before);
+                let sent = reader.poll_write_interim(CONTINUE, &mut written, cx);
+                // `written` is at most CONTINUE's 25 bytes.
+                let progress = CONTINUE_BY_BODY.saturating_add(u8::try_from(written).unwrap_or(u8::MAX));
+                let _ = expect.sender.compare_exchange(state, progress, Ordering::AcqRel, Ordering::Acquire);
+                match sent {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(error)) => {
+                        return this.fail(Error::bad_request("sending 100 Continue failed").with_source(error));
+                    }
+                    Poll::Ready(Ok(())) => this.expect = None,
                 }
-                Poll::Ready(Ok(())) => this.expect = None,
             }
         }
         let Some(reader) = &mut this.reader else { return Poll::Ready(None) };
