@@ -210,3 +210,86 @@ async fn date_is_left_to_an_engine_that_writes_it_unless_the_clock_is_ours() {
     let own = engine_call(fixed.application(), true).await;
     assert_eq!(own.headers().get(DATE).map(|v| v.to_str().unwrap()), Some("Sun, 09 Sep 2001 01:46:40 GMT"));
 }
+
+/// Runs `GET path` through `app` as an engine that writes the head from the answer's parts does (rotor-cio), and
+/// returns the answer as that engine takes it.
+async fn parts_call(app: &Arc<Application>, path: &str) -> rotor::call::EngineResponse {
+    use rotor::call::{ApplicationRequest, Body};
+    let head = rotor::http::Request::get(path).header("host", "t").body(()).unwrap().into_parts().0;
+    let request = ApplicationRequest::new(head, None, None).with_engine_date(true).with_engine_parts(true);
+    let call = ApplicationCall::new(Arc::clone(app), request, Body::empty());
+    app.execute(&call).await.expect("answered");
+    call.response().take_engine_response().expect("committed")
+}
+
+fn field_values<'a>(response: &'a rotor::call::EngineResponse, name: &str) -> Vec<&'a str> {
+    response.fields().filter(|(field, _)| field.as_str() == name).map(|(_, value)| value.to_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn an_engine_that_writes_the_parts_gets_the_defaults_aside_and_the_answer_own_fields_first() {
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.header("x-extra", "default").header("x-frame-options", "DENY").header("x-frame-options", "SAME");
+        });
+        routes(app);
+        app.routing(|r| {
+            r.get("/framed", |call: ApplicationCall| async move {
+                call.respond(OutgoingContent::text("f").with_header(
+                    rotor::http::HeaderName::from_static("x-frame-options"),
+                    HeaderValue::from_static("content"),
+                ))
+                .await
+            });
+        });
+    })
+    .await;
+
+    // Nothing looked at the map: it was never made, and the defaults come after the content type.
+    let plain = parts_call(app.application(), "/").await;
+    assert_eq!(plain.headers().len(), 0, "{plain:?}");
+    assert_eq!(plain.headers().capacity(), 0, "no map allocated for an answer with no field of its own");
+    let names: Vec<&str> = plain.fields().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["content-type", "server", "x-extra", "x-frame-options", "x-frame-options"]);
+    assert_eq!(field_values(&plain, "x-frame-options"), ["DENY", "SAME"], "every value of a name");
+    assert_eq!(field_values(&plain, "date"), Vec::<&str>::new(), "Date is the engine's");
+
+    // The handler's own fields win, one value each.
+    let own = parts_call(app.application(), "/own").await;
+    assert_eq!(field_values(&own, "server"), ["Mine/2"]);
+    assert_eq!(field_values(&own, "x-extra"), ["handler"]);
+
+    // So do the content's own.
+    let framed = parts_call(app.application(), "/framed").await;
+    assert_eq!(field_values(&framed, "x-frame-options"), ["content"]);
+    assert_eq!(field_values(&framed, "server"), [DEFAULT_SERVER]);
+
+    // As an http::Response: the same fields in one map.
+    let response = parts_call(app.application(), "/").await.into_http_response();
+    assert_eq!(response.headers().get(SERVER).unwrap(), DEFAULT_SERVER);
+    assert_eq!(response.headers().get_all("x-frame-options").iter().count(), 2);
+    assert_eq!(response.headers().get("content-type").unwrap(), "text/plain; charset=utf-8");
+}
+
+#[tokio::test]
+async fn defaults_set_aside_are_in_the_map_for_anything_that_looks() {
+    use rotor::call::ApplicationSendPipeline;
+    // An After-phase interceptor installed after DefaultHeaders sees (and may replace) its fields, as it did
+    // when they were inserted at once.
+    let app = test_application(|app| {
+        app.install(DefaultHeaders, Default::default());
+        app.send_pipeline_mut().intercept_sync(&ApplicationSendPipeline::AFTER, |ctx| {
+            let call = ctx.call();
+            let server = call.response().headers().get(SERVER).cloned();
+            assert_eq!(server.as_ref().map(|v| v.to_str().unwrap()), Some(DEFAULT_SERVER), "seen by a later step");
+            call.response().set_header("x-seen", server.unwrap_or(HeaderValue::from_static("none")))?;
+            Ok(())
+        });
+        routes(app);
+    })
+    .await;
+    let response = parts_call(app.application(), "/").await;
+    assert_eq!(field_values(&response, "server"), [DEFAULT_SERVER], "once, from the map");
+    assert_eq!(field_values(&response, "x-seen"), [DEFAULT_SERVER]);
+    assert!(response.headers().contains_key(SERVER), "inserted when the map was looked at");
+}

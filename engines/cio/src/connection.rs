@@ -181,17 +181,14 @@ impl<'s> Connection<'s> {
             let reader = BodyReader::new(inbound, head.framing);
             Body::new(RequestBody::new(reader, home, limits.max_body_size, limits.request_read_timeout, expect))
         };
-        // The engine writes `Date` on every answer that has none.
-        let request =
-            ApplicationRequest::new(head.parts, Some(self.remote_addr), Some(self.local_addr)).with_engine_date(true);
+        // The engine writes `Date` on every answer that has none, and the head from the answer's parts.
+        let request = ApplicationRequest::new(head.parts, Some(self.remote_addr), Some(self.local_addr))
+            .with_engine_date(true)
+            .with_engine_parts(true);
         let mut execution = ApplicationCall::new(Arc::clone(&shared.application), request, body).execute();
         let _ = (&mut execution).await;
         let call = execution.call();
-        let response = if answering.head_only {
-            call.response().take_http_response()
-        } else {
-            call.response().take_http_response_without_length()
-        };
+        let response = call.response().take_engine_response();
         // Dropping the call drops the request body, unless the call handed it on: it comes home now.
         drop(execution);
         if shared.signals.state() != EngineState::Running {

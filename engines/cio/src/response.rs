@@ -13,9 +13,9 @@ use std::task::Poll;
 
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
-use http::{HeaderMap, StatusCode, Version};
+use http::{HeaderName, HeaderValue, StatusCode, Version};
 use http_body::Body as _;
-use rotor::call::Body;
+use rotor::call::{Body, EngineResponse};
 
 use crate::date;
 use crate::head::Refusal;
@@ -45,24 +45,31 @@ pub(crate) struct Answering {
     pub(crate) keep_alive: bool,
 }
 
+/// The `Content-Length` field an answer's head carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LengthField {
+    /// The engine's, with this length.
+    Engine(u64),
+    /// The application's, as it set it (a head that no body follows: the length a `GET` would get).
+    Application,
+    /// None: an application's is dropped (the engine frames the body another way, or none is possible).
+    Omitted,
+}
+
 /// Writes `response` (buffered: the caller flushes); returns whether the connection may carry another request.
 ///
 /// # Errors
 /// If the socket fails; a body that fails midway ends the connection instead (the client sees a cut-off answer,
 /// never a wrong one).
-pub(crate) async fn write(
-    out: &mut Outbound,
-    response: http::Response<Body>,
-    answering: Answering,
-) -> io::Result<bool> {
-    let (parts, mut body) = response.into_parts();
-    let status = parts.status;
-    let headers = &parts.headers;
+pub(crate) async fn write(out: &mut Outbound, response: EngineResponse, answering: Answering) -> io::Result<bool> {
+    let status = response.status();
+    let exact = response.body().exact_len();
+    let declared = declared_length(&response);
     let mut keep_alive = answering.keep_alive;
     let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
     let framing = if bodyless || answering.head_only {
         BodyFraming::None
-    } else if let Some(length) = body.exact_len().or_else(|| declared_length(headers)) {
+    } else if let Some(length) = exact.or(declared) {
         BodyFraming::Length(length)
     } else if answering.version == Version::HTTP_11 {
         BodyFraming::Chunked
@@ -71,23 +78,35 @@ pub(crate) async fn write(
         BodyFraming::Close
     };
     // `Content-Length` stays as the application set it where no body follows the head (HEAD, 304: the length of
-    // what a GET would get), goes where no body is possible (1xx, 204), and is the engine's own otherwise.
-    let keep_length = framing == BodyFraming::None && !status.is_informational() && status != StatusCode::NO_CONTENT;
-    let keep_alive = encode_head(&mut out.buffer, status, headers, framing, keep_length, keep_alive, answering.version);
+    // what a GET would get; for HEAD the body's own length when the application set none), goes where no body is
+    // possible (1xx, 204), and is the engine's own otherwise.
+    let length = match framing {
+        BodyFraming::Length(length) => LengthField::Engine(length),
+        BodyFraming::None if !status.is_informational() && status != StatusCode::NO_CONTENT => {
+            match exact.filter(|_| answering.head_only && !bodyless && declared.is_none()) {
+                Some(length) => LengthField::Engine(length),
+                None => LengthField::Application,
+            }
+        }
+        _ => LengthField::Omitted,
+    };
+    let chunked = framing == BodyFraming::Chunked;
+    let keep_alive =
+        encode_head(&mut out.buffer, status, response.fields(), length, chunked, keep_alive, answering.version);
     match framing {
         BodyFraming::None => Ok(keep_alive),
-        _ => write_body(out, &mut body, framing).await.map(|complete| complete && keep_alive),
+        _ => write_body(out, &mut response.into_body(), framing).await.map(|complete| complete && keep_alive),
     }
 }
 
 /// Appends the status line and the fields; returns whether the connection stays open (not if the application's
 /// `Connection` field says `close`). One pass over the fields: no lookups.
-fn encode_head(
+fn encode_head<'f>(
     out: &mut Vec<u8>,
     status: StatusCode,
-    headers: &HeaderMap,
-    framing: BodyFraming,
-    keep_length: bool,
+    fields: impl Iterator<Item = (&'f HeaderName, &'f HeaderValue)>,
+    length: LengthField,
+    chunked: bool,
     keep_alive: bool,
     version: Version,
 ) -> bool {
@@ -99,12 +118,12 @@ fn encode_head(
     }
     let mut close = false;
     let mut dated = false;
-    for (name, value) in headers {
+    for (name, value) in fields {
         if name == CONNECTION {
             close |= has_close(value);
             continue;
         }
-        if name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && !keep_length) {
+        if name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && length != LengthField::Application) {
             continue;
         }
         dated |= name == DATE;
@@ -114,12 +133,11 @@ fn encode_head(
         date::append(out);
     }
     let keep_alive = keep_alive && !close;
-    match framing {
-        BodyFraming::Length(length) => {
-            put(out, &[b"content-length: ", itoa::Buffer::new().format(length).as_bytes(), b"\r\n"]);
-        }
-        BodyFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        BodyFraming::None | BodyFraming::Close => {}
+    if let LengthField::Engine(length) = length {
+        put(out, &[b"content-length: ", itoa::Buffer::new().format(length).as_bytes(), b"\r\n"]);
+    }
+    if chunked {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
     if !keep_alive {
         out.extend_from_slice(b"connection: close\r\n");
@@ -211,8 +229,8 @@ async fn put_data(out: &mut Outbound, data: &Bytes) -> io::Result<()> {
 }
 
 /// The `Content-Length` the application set, if it is a number.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+fn declared_length(response: &EngineResponse) -> Option<u64> {
+    response.get(&CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// True if a `Connection` value carries the `close` token.
@@ -223,23 +241,16 @@ fn has_close(value: &http::HeaderValue) -> bool {
 /// Appends the engine's answer to a request it refuses; the connection closes after it.
 #[cold]
 pub(crate) fn refusal(out: &mut Vec<u8>, refusal: &Refusal) {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    let content_type = HeaderValue::from_static("text/plain; charset=utf-8");
     let message = refusal.message.as_bytes();
-    encode_head(
-        out,
-        refusal.status,
-        &headers,
-        BodyFraming::Length(message.len() as u64),
-        false,
-        false,
-        Version::HTTP_11,
-    );
+    let fields = std::iter::once((&CONTENT_TYPE, &content_type));
+    let length = LengthField::Engine(message.len() as u64);
+    encode_head(out, refusal.status, fields, length, false, false, Version::HTTP_11);
     out.extend_from_slice(message);
 }
 
 /// Appends a bare answer with `status` and no body (a call that ended without one); the connection closes after.
 #[cold]
 pub(crate) fn bare(out: &mut Vec<u8>, status: StatusCode) {
-    encode_head(out, status, &HeaderMap::new(), BodyFraming::Length(0), false, false, Version::HTTP_11);
+    encode_head(out, status, std::iter::empty(), LengthField::Engine(0), false, false, Version::HTTP_11);
 }

@@ -3,11 +3,13 @@
 mod attributes;
 mod body;
 mod content;
+mod engine_response;
 mod parameters;
 mod receive;
 mod request;
 mod respond;
 mod response;
+mod response_defaults;
 mod send;
 
 use std::fmt;
@@ -20,11 +22,13 @@ use http::{HeaderValue, StatusCode};
 pub use attributes::{AttributeKey, Attributes};
 pub use body::Body;
 pub use content::OutgoingContent;
+pub use engine_response::EngineResponse;
 pub use parameters::Parameters;
 pub use receive::{ApplicationReceivePipeline, ReceiveContext, ReceiveRequest};
 pub use request::ApplicationRequest;
 pub use respond::Respond;
 pub use response::{ApplicationResponse, HeadersGuard};
+pub(crate) use response_defaults::{DefaultFields, MAX_DEFERRED, ResponseDefaults};
 pub use send::{ApplicationSendPipeline, ResponseValue, SendContext};
 
 use crate::application::Application;
@@ -80,6 +84,8 @@ struct CallInner {
 pub(crate) struct CallState {
     status: Option<StatusCode>,
     headers: http::HeaderMap,
+    /// Default fields set aside (DefaultHeaders'), inserted into `headers` when it is next looked at.
+    defaults: Option<ResponseDefaults>,
     content: Option<OutgoingContent>,
     path_parameters: Parameters,
     parameters: Option<Arc<Parameters>>,

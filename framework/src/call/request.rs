@@ -33,6 +33,7 @@ pub struct ApplicationRequest {
     local_addr: Option<SocketAddr>,
     query: OnceLock<Parameters>,
     engine_writes_date: bool,
+    engine_takes_parts: bool,
 }
 
 impl ApplicationRequest {
@@ -48,6 +49,7 @@ impl ApplicationRequest {
             local_addr,
             query: OnceLock::new(),
             engine_writes_date: false,
+            engine_takes_parts: false,
         }
     }
 
@@ -70,6 +72,30 @@ impl ApplicationRequest {
     /// True if the engine writes `Date` on a response that has none (see [`with_engine_date`](Self::with_engine_date)).
     pub fn engine_writes_date(&self) -> bool {
         self.engine_writes_date
+    }
+
+    /// Records that the engine answering this request takes the answer with
+    /// [`take_engine_response`](super::ApplicationResponse::take_engine_response) and writes its head from the
+    /// parts (rotor-cio does): DefaultHeaders then sets its fields aside for the engine to write rather than
+    /// inserting them into the response's header map (an engine that needs an `http::Response` gains nothing from
+    /// that, so by default they are inserted).
+    ///
+    /// ```
+    /// use rotor::call::ApplicationRequest;
+    ///
+    /// let head = rotor::http::Request::get("/").body(()).unwrap();
+    /// let request = ApplicationRequest::new(head.into_parts().0, None, None).with_engine_parts(true);
+    /// assert!(request.engine_takes_parts());
+    /// ```
+    #[must_use]
+    pub fn with_engine_parts(mut self, takes_parts: bool) -> Self {
+        self.engine_takes_parts = takes_parts;
+        self
+    }
+
+    /// True if the engine writes the answer from its parts (see [`with_engine_parts`](Self::with_engine_parts)).
+    pub fn engine_takes_parts(&self) -> bool {
+        self.engine_takes_parts
     }
 
     /// The method.

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, Entry};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
-use super::{Body, CallState, OutgoingContent};
+use super::response_defaults::ResponseDefaults;
+use super::{Body, CallState, EngineResponse, OutgoingContent};
 use crate::{Error, Result};
 
 /// The response of a call as it is being built: status and headers that interceptors and handlers set before
@@ -33,7 +34,7 @@ pub struct ApplicationResponse<'a> {
 
 impl fmt::Debug for ApplicationResponse<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let state = self.lock_headers();
         f.debug_struct("ApplicationResponse")
             .field("status", &state.status)
             .field("headers", &state.headers)
@@ -43,6 +44,16 @@ impl fmt::Debug for ApplicationResponse<'_> {
 }
 
 impl<'a> ApplicationResponse<'a> {
+    /// The call's state, locked, with pending defaults inserted into the header map (anything that looks at or
+    /// changes the map sees them as if they had been inserted when they were set).
+    fn lock_headers(&self) -> MutexGuard<'a, CallState> {
+        let mut state = self.lock();
+        if let Some(defaults) = state.defaults.take() {
+            defaults.materialize(&mut state.headers);
+        }
+        state
+    }
+
     fn lock(&self) -> MutexGuard<'a, CallState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -59,7 +70,7 @@ impl<'a> ApplicationResponse<'a> {
 
     /// The headers, locked for reading. Do not hold the guard across an `.await`.
     pub fn headers(&self) -> HeadersGuard<'a> {
-        HeadersGuard { state: self.lock() }
+        HeadersGuard { state: self.lock_headers() }
     }
 
     /// The headers, locked for changing. Do not hold the guard across an `.await`.
@@ -79,7 +90,7 @@ impl<'a> ApplicationResponse<'a> {
         V::Error: fmt::Display,
     {
         let (name, value) = header_pair(name, value)?;
-        self.lock().headers.append(name, value);
+        self.lock_headers().headers.append(name, value);
         Ok(())
     }
 
@@ -95,7 +106,7 @@ impl<'a> ApplicationResponse<'a> {
         V::Error: fmt::Display,
     {
         let (name, value) = header_pair(name, value)?;
-        self.lock().headers.insert(name, value);
+        self.lock_headers().headers.insert(name, value);
         Ok(())
     }
 
@@ -144,28 +155,18 @@ impl<'a> ApplicationResponse<'a> {
         // The response's headers are swapped in: no empty map made for the state, none dropped for the response.
         let mut response = http::Response::new(body);
         std::mem::swap(response.headers_mut(), &mut state.headers);
+        let defaults = state.defaults.take();
         drop(state);
         *response.status_mut() = status;
         let headers = response.headers_mut();
+        if let Some(defaults) = defaults {
+            defaults.materialize(headers);
+        }
         if let Some(content_type) = content_type {
             headers.entry(CONTENT_TYPE).or_insert(content_type);
         }
         if let Some(content_headers) = content_headers {
-            let mut last_name = None;
-            for (name, value) in *content_headers {
-                // The first value of each name replaces the response's; further values of that name are appended.
-                match name {
-                    Some(name) => {
-                        headers.insert(name.clone(), value);
-                        last_name = Some(name);
-                    }
-                    None => {
-                        if let Some(name) = &last_name {
-                            headers.append(name.clone(), value);
-                        }
-                    }
-                }
-            }
+            merge_content_headers(headers, *content_headers);
         }
         if let Some(length) = response.body().exact_len().filter(|_| add_length && !bodyless_status(status)) {
             if let Entry::Vacant(entry) = response.headers_mut().entry(CONTENT_LENGTH) {
@@ -173,6 +174,70 @@ impl<'a> ApplicationResponse<'a> {
             }
         }
         Some(response)
+    }
+
+    /// Takes the committed response in the parts an engine writes ([`EngineResponse`]): the status (the
+    /// content's, else the one set, else 200), the header fields (the response's, the content's type and own
+    /// fields, the defaults a plugin set aside), and the body; no `Content-Length` (framing is the engine's).
+    /// `None` if the call is not answered or the response was already taken.
+    ///
+    /// An engine that writes the head itself walks [`EngineResponse::fields`] and allocates no header map for
+    /// an answer that sets no field of its own; [`take_http_response`](Self::take_http_response) gives what this
+    /// and [`EngineResponse::into_http_response`] give, plus `Content-Length`.
+    pub fn take_engine_response(&self) -> Option<EngineResponse> {
+        let mut state = self.lock();
+        let content = state.content.take()?;
+        let (body, content_type, content_status, content_headers) = content.into_raw_parts();
+        let status = content_status.or(state.status).unwrap_or(StatusCode::OK);
+        let mut headers = std::mem::take(&mut state.headers);
+        let mut defaults = state.defaults.take();
+        drop(state);
+        let mut content_type = content_type;
+        // The content's own fields replace the response's, and a default `Content-Type` would win over the
+        // content's (as the map's own does): both are merged into the map here, exactly as they always were. The
+        // common answer has neither and keeps its parts apart.
+        if content_headers.is_some() || defaults.as_ref().is_some_and(|defaults| defaults.applies_to(&CONTENT_TYPE)) {
+            if let Some(defaults) = defaults.take() {
+                defaults.materialize(&mut headers);
+            }
+            if let Some(content_type) = content_type.take() {
+                headers.entry(CONTENT_TYPE).or_insert(content_type);
+            }
+            if let Some(content_headers) = content_headers {
+                merge_content_headers(&mut headers, *content_headers);
+            }
+        }
+        let content_type = content_type.filter(|_| !headers.contains_key(CONTENT_TYPE));
+        Some(EngineResponse { status, headers, content_type, defaults, body })
+    }
+
+    /// Sets `defaults` aside on the response: they apply where the response has no field of their names when its
+    /// map is next looked at or the response is taken. Defaults already pending go into the map first.
+    pub(crate) fn defer_defaults(&self, defaults: ResponseDefaults) {
+        let mut state = self.lock();
+        let state = &mut *state;
+        if let Some(pending) = state.defaults.replace(defaults) {
+            pending.materialize(&mut state.headers);
+        }
+    }
+}
+
+/// Merges a content's own fields into a response's: the first value of each name replaces the response's, further
+/// values of that name are appended.
+fn merge_content_headers(headers: &mut HeaderMap, content_headers: HeaderMap) {
+    let mut last_name = None;
+    for (name, value) in content_headers {
+        match name {
+            Some(name) => {
+                headers.insert(name.clone(), value);
+                last_name = Some(name);
+            }
+            None => {
+                if let Some(name) = &last_name {
+                    headers.append(name.clone(), value);
+                }
+            }
+        }
     }
 }
 

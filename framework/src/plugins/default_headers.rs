@@ -32,7 +32,10 @@ use http::header::{CONTENT_TYPE, DATE, Entry, SERVER};
 use http::{HeaderName, HeaderValue};
 
 use crate::application::{Plugin, PluginBuilder};
-use crate::call::{ApplicationCall, ApplicationSendPipeline, ResponseValue};
+use crate::call::{
+    ApplicationCall, ApplicationSendPipeline, DefaultFields, MAX_DEFERRED, OutgoingContent, ResponseDefaults,
+    ResponseValue,
+};
 use crate::pipeline::in_place;
 use crate::{Error, Result};
 
@@ -52,6 +55,13 @@ pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
 /// header-map entry per call. There, `Date` is not among `call.response().headers()` (for a `ResponseSent` hook
 /// or a later interceptor), as it is with the in-memory test engine. With a
 /// [`clock`](DefaultHeadersConfig::clock) of your own, DefaultHeaders always sets `Date` from it.
+///
+/// An engine that writes the answer's head from its parts (rotor-cio; see
+/// [`ApplicationRequest::with_engine_parts`](crate::call::ApplicationRequest::with_engine_parts)) gets `Server`
+/// and the configured headers set aside on the response rather than inserted into its header map, and writes
+/// each one the response does not have itself: no map entry, and no map at all for an answer that sets no header
+/// of its own. Anything that looks at `call.response().headers()` (a later interceptor, a hook) sees them there,
+/// inserted the moment it looks.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultHeaders;
 
@@ -124,7 +134,7 @@ impl DefaultHeadersConfig {
 /// What DefaultHeaders keeps: the parsed headers and the `Date` cache.
 pub struct DefaultHeadersInstance {
     /// By name, in the order configured; all values of a name are sent, or none if the response has it.
-    headers: Vec<(HeaderName, Vec<HeaderValue>)>,
+    headers: DefaultFields,
     date: Option<DateCache>,
     /// True when `Date` may be left to an engine that writes it ([`ApplicationRequest::engine_writes_date`]):
     /// the clock is the system's, so the engine's `Date` is the same one.
@@ -152,32 +162,45 @@ impl DefaultHeadersInstance {
         // An engine that writes `Date` itself does it from the same system clock, without a header-map entry.
         let date = if self.engine_date && call.request().engine_writes_date() { None } else { self.date() };
         let content = subject.content();
-        let mut headers = call.response().headers_mut();
-        // One lookup per name: the entry is taken only when neither the response nor the content has it.
-        let mut add = |name: &HeaderName, first: HeaderValue, rest: &[HeaderValue]| {
-            let in_content = content.is_some_and(|content| {
-                (name == CONTENT_TYPE && content.content_type().is_some())
-                    || (!content.headers().is_empty() && content.headers().contains_key(name))
-            });
-            if in_content {
-                return;
+        let response = call.response();
+        if let Some(date) = date.filter(|_| !in_content(content, &DATE)) {
+            if let Entry::Vacant(entry) = response.headers_mut().entry(DATE) {
+                entry.insert(date);
             }
+        }
+        if self.headers.len() <= MAX_DEFERRED && call.request().engine_takes_parts() {
+            // Set aside rather than inserted, for an engine that writes them itself: the response's map is made
+            // only if something looks at it (see `ResponseDefaults`).
+            let mask = self
+                .headers
+                .iter()
+                .enumerate()
+                .filter(|(_, (name, _))| !in_content(content, name))
+                .fold(0u64, |mask, (index, _)| mask | 1 << index);
+            if mask != 0 {
+                response.defer_defaults(ResponseDefaults::new(Arc::clone(&self.headers), mask));
+            }
+            return;
+        }
+        let mut headers = response.headers_mut();
+        for (name, values) in self.headers.iter().filter(|(name, _)| !in_content(content, name)) {
+            let Some((first, rest)) = values.split_first() else { continue };
             if let Entry::Vacant(entry) = headers.entry(name) {
-                let mut entry = entry.insert_entry(first);
+                let mut entry = entry.insert_entry(first.clone());
                 for value in rest {
                     entry.append(value.clone());
                 }
             }
-        };
-        if let Some(date) = date {
-            add(&DATE, date, &[]);
-        }
-        for (name, values) in &self.headers {
-            if let Some((first, rest)) = values.split_first() {
-                add(name, first.clone(), rest);
-            }
         }
     }
+}
+
+/// True if `content` has a field `name` of its own (or, for `Content-Type`, a type): it wins over a default.
+fn in_content(content: Option<&OutgoingContent>, name: &HeaderName) -> bool {
+    content.is_some_and(|content| {
+        (name == CONTENT_TYPE && content.content_type().is_some())
+            || (!content.headers().is_empty() && content.headers().contains_key(name))
+    })
 }
 
 impl Plugin for DefaultHeaders {
@@ -210,7 +233,7 @@ impl Plugin for DefaultHeaders {
         }
         let engine_date = !config.own_clock;
         let date = config.date.then(|| DateCache::new(config.clock));
-        let instance = Arc::new(DefaultHeadersInstance { headers, date, engine_date });
+        let instance = Arc::new(DefaultHeadersInstance { headers: headers.into(), date, engine_date });
         let shared = Arc::clone(&instance);
         let apply = in_place(move |subject: &mut ResponseValue, call: &ApplicationCall| {
             shared.apply(subject, call);

@@ -221,8 +221,9 @@ pub async fn request(addr: SocketAddr, raw: &str) -> Option<RawResponse> {
 }
 
 /// Sends `HEAD head_path` then `GET get_path` pipelined on one connection (closed after the GET) and returns the
-/// HEAD response's head, lowercased, and everything after it: if the HEAD answer carried body bytes, the rest
-/// would not start with the GET's status line.
+/// HEAD response's head, lowercased, every line of it ending in CRLF (so that a field can be matched as
+/// `"name: value\r\n"` wherever it comes), and everything after it: if the HEAD answer carried body bytes, the
+/// rest would not start with the GET's status line.
 pub async fn head_then_get(addr: SocketAddr, head_path: &str, get_path: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
@@ -234,7 +235,7 @@ pub async fn head_then_get(addr: SocketAddr, head_path: &str, get_path: &str) ->
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await.expect("in time").expect("reads");
     let text = String::from_utf8(received).expect("text");
     let (head, rest) = text.split_once("\r\n\r\n").expect("a HEAD response");
-    (head.to_ascii_lowercase(), rest.to_owned())
+    (format!("{}\r\n", head.to_ascii_lowercase()), rest.to_owned())
 }
 
 /// A `GET /` that must be answered 200: the server still serves clients.

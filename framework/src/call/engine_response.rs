@@ -1,0 +1,118 @@
+//! `EngineResponse`: a call's committed answer in the parts an engine writes, without merging them into one
+//! header map first.
+
+use std::fmt;
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+use super::Body;
+use super::response_defaults::ResponseDefaults;
+
+/// The answer of a call, taken by an engine with
+/// [`ApplicationResponse::take_engine_response`](super::ApplicationResponse::take_engine_response): the status,
+/// the header fields to write and the body.
+///
+/// The fields come in three parts, written in this order by [`fields`](Self::fields): the response's own header
+/// map, the content's type (when the map has no `Content-Type`), and the default fields a plugin such as
+/// DefaultHeaders set aside (each only if no earlier part has its name). An engine that writes its own head walks
+/// them once, which spares the allocation of a header map for an answer that sets no header of its own; an
+/// engine that needs an [`http::Response`] gets one from [`into_http_response`](Self::into_http_response).
+/// Neither adds `Content-Length`: framing is the engine's (see
+/// [`take_http_response`](super::ApplicationResponse::take_http_response) for an answer with it).
+///
+/// ```
+/// # rotor::doc_call(|call| async move {
+/// use rotor::http::header::CONTENT_TYPE;
+///
+/// call.response().set_header("x-answer", "42")?;
+/// call.respond_text("hi").await?;
+/// let response = call.response().take_engine_response().expect("answered");
+/// assert_eq!(response.status(), 200);
+/// let names: Vec<&str> = response.fields().map(|(name, _)| name.as_str()).collect();
+/// assert_eq!(names, ["x-answer", "content-type"]);
+/// assert_eq!(response.get(&CONTENT_TYPE).unwrap(), "text/plain; charset=utf-8");
+/// assert_eq!(response.body().exact_len(), Some(2));
+/// # Ok(()) });
+/// ```
+pub struct EngineResponse {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    /// The content's type, `None` where the map has a `Content-Type` of its own.
+    pub(super) content_type: Option<HeaderValue>,
+    /// Defaults for the names neither the map nor the content type has.
+    pub(super) defaults: Option<ResponseDefaults>,
+    pub(super) body: Body,
+}
+
+impl EngineResponse {
+    /// The status to answer with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response's own header map: the fields a handler or a plugin set on the response (and the content's
+    /// own fields); not the content type or the defaults, which [`fields`](Self::fields) adds.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Every header field to write, in order: the map's, the content type, then the defaults the map does not
+    /// override. A name with several values yields one item per value.
+    pub fn fields(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        let headers = &self.headers;
+        let defaults = self.defaults.iter().flat_map(move |defaults| {
+            defaults
+                .applying()
+                .filter(move |(name, _)| !headers.contains_key(*name))
+                .flat_map(|(name, values)| values.iter().map(move |value| (name, value)))
+        });
+        headers.iter().chain(self.content_type.as_ref().map(|value| (&CONTENT_TYPE, value))).chain(defaults)
+    }
+
+    /// The first value of `name` among [`fields`](Self::fields).
+    pub fn get(&self, name: &HeaderName) -> Option<&HeaderValue> {
+        self.fields().find(|(field, _)| *field == name).map(|(_, value)| value)
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The body, for reading.
+    pub fn body_mut(&mut self) -> &mut Body {
+        &mut self.body
+    }
+
+    /// The body alone, for an engine that has written the head from [`fields`](Self::fields).
+    pub fn into_body(self) -> Body {
+        self.body
+    }
+
+    /// The answer as an [`http::Response`], every field in its header map (in the order [`fields`](Self::fields)
+    /// gives, the defaults before the content type where the map had neither), without `Content-Length`.
+    pub fn into_http_response(self) -> http::Response<Body> {
+        let EngineResponse { status, mut headers, content_type, defaults, body } = self;
+        if let Some(defaults) = defaults {
+            defaults.materialize(&mut headers);
+        }
+        if let Some(content_type) = content_type {
+            headers.entry(CONTENT_TYPE).or_insert(content_type);
+        }
+        let mut response = http::Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        response
+    }
+}
+
+impl fmt::Debug for EngineResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineResponse")
+            .field("status", &self.status)
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .field("body", &self.body)
+            .finish()
+    }
+}
