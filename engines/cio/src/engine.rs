@@ -9,11 +9,14 @@ use rotor::{Application, Error, Result};
 use rotor_host_common::{BaseEngine, Watch};
 
 use crate::connection::Shared;
+use crate::date::DateClock;
 
 /// Rotor's own HTTP/1.1 engine; made by [`Cio`](crate::Cio).
 #[derive(Debug, Default)]
 pub struct CioEngine {
     base: BaseEngine,
+    /// Keeps `Date` current while the engine runs (see `date.rs`).
+    date_clock: Option<DateClock>,
 }
 
 impl CioEngine {
@@ -40,7 +43,8 @@ impl ApplicationEngine for CioEngine {
             signals: Arc::clone(self.base.signals()),
             watch: Watch::new(&settings.limits),
         });
-        self.base
+        let connectors = self
+            .base
             .start(settings, |connector| {
                 if connector.tls.is_some() {
                     return Err(Error::config(format!(
@@ -51,10 +55,13 @@ impl ApplicationEngine for CioEngine {
                 }
                 Ok(Arc::clone(&shared))
             })
-            .await
+            .await?;
+        self.date_clock = Some(DateClock::start());
+        Ok(connectors)
     }
 
     async fn stop(&mut self, grace: Duration, timeout: Duration) {
         self.base.stop(grace, timeout).await;
+        self.date_clock = None;
     }
 }
