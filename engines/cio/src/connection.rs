@@ -15,7 +15,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use rotor::call::{ApplicationRequest, Body};
+use rotor::call::{Body, EngineResponse};
 use rotor::engine::ProtocolLimits;
 use rotor::{Application, ApplicationCall};
 use rotor_host_common::{ConnectionHandler, EngineState, SignalWatch, Signals, Watch};
@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::head::{self, Framing, Head};
+use crate::head::{self, Framing, Peer};
 use crate::inbound::Inbound;
 use crate::outbound::{FLUSH_AT, Outbound};
 use crate::request_body::{BodyReader, CONTINUE_OWED, Continue, RequestBody, take_over_continue};
@@ -117,51 +117,59 @@ impl<'s> Connection<'s> {
     }
 
     async fn run(mut self) {
-        while let Some(inbound) = self.inbound.as_mut() {
-            let head = match head::parse(&mut inbound.buffer, &self.shared.limits, &mut self.spans) {
-                Ok(Some(head)) => head,
-                Ok(None) => {
+        loop {
+            match self.answer().await {
+                Some(true) => {
+                    if self.out.buffer.len() >= FLUSH_AT && self.out.flush().await.is_err() {
+                        return;
+                    }
+                }
+                None => {
                     // Everything the buffer held is answered: write the answers, then wait for more.
                     if self.out.flush().await.is_err() {
                         return;
                     }
                     match self.read_more().await {
-                        Waited::Read => continue,
+                        Waited::Read => {}
                         Waited::Close => return,
                     }
                 }
-                Err(refusal) => {
-                    tracing::debug!(
-                        target: "rotor::engine",
-                        remote_addr = %self.remote_addr,
-                        status = refusal.status.as_u16(),
-                        "refused a request: {}",
-                        refusal.message
-                    );
-                    response::refusal(&mut self.out.buffer, &refusal);
+                Some(false) => {
                     self.close().await;
                     return;
                 }
-            };
-            self.head_since = None;
-            if !self.answer(head).await {
-                self.close().await;
-                return;
-            }
-            if self.out.buffer.len() >= FLUSH_AT && self.out.flush().await.is_err() {
-                return;
             }
         }
     }
 
-    /// Runs the call for `head` and buffers its answer; false when the connection must close after it.
-    async fn answer(&mut self, head: Head) -> bool {
+    /// Parses the next request head in the buffer, runs its call and buffers the answer (or the engine's refusal
+    /// of a bad head): `Some(false)` when the connection must close after it, `None` when the buffer holds no
+    /// complete head. The head is parsed here, in this future, rather than handed in: it is moved once less.
+    async fn answer(&mut self) -> Option<bool> {
+        let inbound = self.inbound.as_mut()?;
+        let peer = Peer { remote: self.remote_addr, local: self.local_addr };
+        let head = match head::parse(&mut inbound.buffer, &self.shared.limits, &mut self.spans, peer) {
+            Ok(Some(head)) => head,
+            Ok(None) => return None,
+            Err(refusal) => {
+                tracing::debug!(
+                    target: "rotor::engine",
+                    remote_addr = %self.remote_addr,
+                    status = refusal.status.as_u16(),
+                    "refused a request: {}",
+                    refusal.message
+                );
+                response::refusal(&mut self.out.buffer, &refusal);
+                return Some(false);
+            }
+        };
+        self.head_since = None;
         let shared = self.shared;
         let limits = &shared.limits;
         self.served += 1;
         let mut answering = Answering {
-            version: head.parts.version,
-            head_only: head.parts.method == Method::HEAD,
+            version: head.request.version(),
+            head_only: head.request.method() == Method::HEAD,
             keep_alive: head.keep_alive && limits.max_requests_per_connection.is_none_or(|max| self.served < max),
         };
         let mut body_home = None;
@@ -171,9 +179,9 @@ impl<'s> Connection<'s> {
         } else {
             // Answers buffered so far go first: `100 Continue` goes straight to the socket.
             if self.out.flush().await.is_err() {
-                return false;
+                return Some(false);
             }
-            let Some(inbound) = self.inbound.take() else { return false };
+            let Some(inbound) = self.inbound.take() else { return Some(false) };
             let (home, returned) = oneshot::channel();
             body_home = Some(returned);
             answered = head.expects_continue.then(|| Arc::new(AtomicU8::new(CONTINUE_OWED)));
@@ -181,14 +189,10 @@ impl<'s> Connection<'s> {
             let reader = BodyReader::new(inbound, head.framing);
             Body::new(RequestBody::new(reader, home, limits.max_body_size, limits.request_read_timeout, expect))
         };
-        // The engine writes `Date` on every answer that has none, and the head from the answer's parts.
-        let request = ApplicationRequest::new(head.parts, Some(self.remote_addr), Some(self.local_addr))
-            .with_engine_date(true)
-            .with_engine_parts(true);
-        let mut execution = ApplicationCall::new(Arc::clone(&shared.application), request, body).execute();
+        let mut execution = ApplicationCall::new(Arc::clone(&shared.application), head.request, body).execute();
         let _ = (&mut execution).await;
         let call = execution.call();
-        let response = call.response().take_engine_response();
+        let mut taken = call.response().take_engine_response();
         // Dropping the call drops the request body, unless the call handed it on: it comes home now.
         drop(execution);
         if shared.signals.state() != EngineState::Running {
@@ -206,22 +210,19 @@ impl<'s> Connection<'s> {
         }) {
             answering.keep_alive = false;
         }
-        let response = response.filter(|response| {
-            // A final answer cannot be interim: the client would wait on (or switch protocols after) it.
-            let interim = response.status().is_informational();
-            if interim {
-                tracing::error!(target: "rotor::engine", status = %response.status(), "a call answered with a 1xx status");
-            }
-            !interim
-        });
-        let Some(response) = response else {
+        // A final answer cannot be interim: the client would wait on (or switch protocols after) it.
+        let interim = taken.as_ref().map(EngineResponse::status).filter(StatusCode::is_informational);
+        if let Some(status) = interim {
+            tracing::error!(target: "rotor::engine", %status, "a call answered with a 1xx status");
+        }
+        let Some(response) = taken.as_mut().filter(|_| interim.is_none()) else {
             tracing::error!(target: "rotor::engine", "a call finished without a usable response; answering 500");
             if let Some(answered) = &answered {
                 self.out.buffer.extend_from_slice(take_over_continue(answered, false));
             }
             response::bare(&mut self.out.buffer, StatusCode::INTERNAL_SERVER_ERROR);
             self.inbound = came_home.map(BodyReader::into_unfinished);
-            return false;
+            return Some(false);
         };
         if let Some(answered) = &answered {
             // The body may still be read after this (an answer that streams it back): a `100 Continue` the call
@@ -229,44 +230,47 @@ impl<'s> Connection<'s> {
             // rest of one the body began.
             self.out.buffer.extend_from_slice(take_over_continue(answered, came_home.is_none()));
         }
-        let keep_alive = match response::write(&mut self.out, response, answering).await {
+        let written = response::write(&mut self.out, response, answering).await;
+        // The answer's body goes now (whatever its stream holds), not after the request body is drained.
+        drop(taken);
+        let keep_alive = match written {
             Ok(keep_alive) => keep_alive,
             Err(error) => {
                 tracing::debug!(target: "rotor::engine", %error, "writing an answer failed");
-                return false;
+                return Some(false);
             }
         };
         if came_home.is_none() {
             match body_home.as_mut().map(oneshot::Receiver::try_recv) {
                 // No request body.
-                None => return keep_alive,
+                None => return Some(keep_alive),
                 Some(Ok(reader)) => came_home = Some(reader),
                 // Kept by a task that outlives the call: the connection cannot read on.
-                Some(Err(_)) => return false,
+                Some(Err(_)) => return Some(false),
             }
         }
-        let Some(reader) = came_home else { return false };
+        let Some(reader) = came_home else { return Some(false) };
         if reader.is_complete() {
             self.inbound = reader.into_inbound();
-            return keep_alive;
+            return Some(keep_alive);
         }
         if !keep_alive {
             // A lingering close reads (and drops) what the client still sends, so that it sees the answer.
             self.inbound = Some(reader.into_unfinished());
-            return false;
+            return Some(false);
         }
         // The call left (part of) its body unread: discard a little of it to keep the connection.
         if self.out.flush().await.is_err() {
-            return false;
+            return Some(false);
         }
         match reader.drain(DRAIN_LIMIT, DRAIN_TIME).await {
             Ok(inbound) => {
                 self.inbound = Some(inbound);
-                true
+                Some(true)
             }
             Err(unfinished) => {
                 self.inbound = Some(unfinished);
-                false
+                Some(false)
             }
         }
     }

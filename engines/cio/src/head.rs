@@ -8,11 +8,13 @@
 //! so that no byte of a request the server did not understand is read as the start of the next one.
 
 use std::mem::MaybeUninit;
+use std::net::SocketAddr;
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use rotor::call::ApplicationRequest;
 use rotor::engine::ProtocolLimits;
 
 /// How many header fields httparse parses into an array on the stack; a larger `maxHeaders` uses one on the heap.
@@ -23,12 +25,20 @@ const MAX_FIELDS: usize = 16 * 1024;
 /// A request head that passed the limits.
 #[derive(Debug)]
 pub(crate) struct Head {
-    pub(crate) parts: http::request::Parts,
+    /// The request as the call gets it (made here, so that the head is not moved through an `http::request::Parts`).
+    pub(crate) request: ApplicationRequest,
     pub(crate) framing: Framing,
     /// The client allows the connection to stay open after the answer.
     pub(crate) keep_alive: bool,
     /// The client waits for `100 Continue` before it sends the body.
     pub(crate) expects_continue: bool,
+}
+
+/// The two ends of the connection a head came over.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peer {
+    pub(crate) remote: SocketAddr,
+    pub(crate) local: SocketAddr,
 }
 
 /// How the request body is delimited.
@@ -78,7 +88,8 @@ struct Scanned {
     version: Version,
 }
 
-/// Parses the request head at the front of `buffer` and splits it off; `Ok(None)` while it is incomplete.
+/// Parses the request head at the front of `buffer`, which came from `peer`, and splits it off; `Ok(None)` while
+/// it is incomplete.
 /// `spans` is scratch space the connection keeps from one request to the next.
 ///
 /// # Errors
@@ -87,6 +98,7 @@ pub(crate) fn parse(
     buffer: &mut BytesMut,
     limits: &ProtocolLimits,
     spans: &mut Vec<FieldSpan>,
+    peer: Peer,
 ) -> Result<Option<Head>, Refusal> {
     if buffer.is_empty() {
         return Ok(None);
@@ -113,7 +125,7 @@ pub(crate) fn parse(
         headers.append(name, value);
     }
     let uri = Uri::from_maybe_shared(head.slice(scanned.target)).map_err(|_| MALFORMED)?;
-    read_head(scanned.method, uri, scanned.version, headers, fields, limits).map(Some)
+    read_head(scanned.method, uri, scanned.version, headers, fields, limits, peer).map(Some)
 }
 
 /// Parses the head at the front of `buffer` into `fields` and checks its sizes; records where the fields lie in
@@ -282,6 +294,7 @@ fn read_head(
     headers: HeaderMap,
     mut fields: ProtocolFields,
     limits: &ProtocolLimits,
+    peer: Peer,
 ) -> Result<Head, Refusal> {
     if version == Version::HTTP_11 && fields.hosts != 1 {
         return Err(refuse(StatusCode::BAD_REQUEST, "an HTTP/1.1 request must carry exactly one Host header"));
@@ -308,12 +321,11 @@ fn read_head(
             ));
         }
     };
-    let mut request = http::Request::new(());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.version_mut() = version;
-    *request.headers_mut() = headers;
-    Ok(Head { parts: request.into_parts().0, framing, keep_alive, expects_continue })
+    // The engine writes `Date` on every answer that has none, and the head from the answer's parts.
+    let request = ApplicationRequest::from_head(method, uri, version, headers, Some(peer.remote), Some(peer.local))
+        .with_engine_date(true)
+        .with_engine_parts(true);
+    Ok(Head { request, framing, keep_alive, expects_continue })
 }
 
 /// `1*DIGIT` as a `u64`; `None` for anything else (a sign, spaces inside, an overflow).
@@ -330,9 +342,14 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
+    const PEER: Peer = Peer {
+        remote: SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000),
+        local: SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080),
+    };
+
     fn parse_all(raw: &[u8]) -> (Result<Option<Head>, Refusal>, usize) {
         let mut buffer = BytesMut::from(raw);
-        let result = parse(&mut buffer, &ProtocolLimits::default(), &mut Vec::new());
+        let result = parse(&mut buffer, &ProtocolLimits::default(), &mut Vec::new(), PEER);
         (result, buffer.len())
     }
 
@@ -348,9 +365,9 @@ mod tests {
     fn a_head_is_split_off_and_what_follows_stays() {
         let (result, rest) = parse_all(b"GET /a?b=c HTTP/1.1\r\nHost: t\r\nX-One: 1\r\n\r\nGET /next");
         let head = result.unwrap().unwrap();
-        assert_eq!(head.parts.method, Method::GET);
-        assert_eq!(head.parts.uri, "/a?b=c");
-        assert_eq!(head.parts.headers["x-one"], "1");
+        assert_eq!(*head.request.method(), Method::GET);
+        assert_eq!(*head.request.uri(), "/a?b=c");
+        assert_eq!(head.request.headers()["x-one"], "1");
         assert_eq!((head.framing, head.keep_alive, head.expects_continue), (Framing::Empty, true, false));
         assert_eq!(rest, b"GET /next".len());
     }
@@ -388,7 +405,8 @@ mod tests {
     fn limits_are_applied() {
         let limits =
             ProtocolLimits { max_initial_line_length: 20, max_headers: 2, max_header_size: 40, ..Default::default() };
-        let check = |raw: &[u8]| parse(&mut BytesMut::from(raw), &limits, &mut Vec::new()).map(|head| head.is_some());
+        let check =
+            |raw: &[u8]| parse(&mut BytesMut::from(raw), &limits, &mut Vec::new(), PEER).map(|head| head.is_some());
         assert_eq!(check(b"GET /0123456789012 HTTP/1.1\r\nHost: t\r\n\r\n"), Err(LINE_TOO_LONG));
         // Incomplete, but already over the line limit.
         assert_eq!(check(b"GET /01234567890123456789"), Err(LINE_TOO_LONG));
@@ -408,15 +426,15 @@ mod tests {
             raw.extend_from_slice(format!("X-{index}: v\r\n").as_bytes());
         }
         raw.extend_from_slice(b"\r\n");
-        let head = parse(&mut BytesMut::from(&raw[..]), &many, &mut Vec::new()).unwrap().unwrap();
-        assert_eq!(head.parts.headers.len(), 151);
+        let head = parse(&mut BytesMut::from(&raw[..]), &many, &mut Vec::new(), PEER).unwrap().unwrap();
+        assert_eq!(head.request.headers().len(), 151);
     }
 
     #[test]
     fn host_connection_and_expect() {
         assert_eq!(refusal(b"GET / HTTP/1.1\r\n\r\n"), StatusCode::BAD_REQUEST);
         assert_eq!(refusal(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), StatusCode::BAD_REQUEST);
-        assert!(head(b"GET / HTTP/1.0\r\n\r\n").parts.version == Version::HTTP_10);
+        assert!(head(b"GET / HTTP/1.0\r\n\r\n").request.version() == Version::HTTP_10);
         assert!(!head(b"GET / HTTP/1.0\r\n\r\n").keep_alive);
         assert!(head(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
         assert!(!head(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade, close\r\n\r\n").keep_alive);

@@ -61,10 +61,10 @@ enum LengthField {
 /// # Errors
 /// If the socket fails; a body that fails midway ends the connection instead (the client sees a cut-off answer,
 /// never a wrong one).
-pub(crate) async fn write(out: &mut Outbound, response: EngineResponse, answering: Answering) -> io::Result<bool> {
+pub(crate) async fn write(out: &mut Outbound, response: &mut EngineResponse, answering: Answering) -> io::Result<bool> {
     let status = response.status();
     let exact = response.body().exact_len();
-    let declared = declared_length(&response);
+    let declared = declared_length(response);
     let mut keep_alive = answering.keep_alive;
     let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
     let framing = if bodyless || answering.head_only {
@@ -95,7 +95,7 @@ pub(crate) async fn write(out: &mut Outbound, response: EngineResponse, answerin
         encode_head(&mut out.buffer, status, response.fields(), length, chunked, keep_alive, answering.version);
     match framing {
         BodyFraming::None => Ok(keep_alive),
-        _ => write_body(out, &mut response.into_body(), framing).await.map(|complete| complete && keep_alive),
+        _ => write_body(out, response.body_mut(), framing).await.map(|complete| complete && keep_alive),
     }
 }
 

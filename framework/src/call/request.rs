@@ -53,6 +53,39 @@ impl ApplicationRequest {
         }
     }
 
+    /// A request from its head as an engine parsed it, without an `http::request::Parts` in between (an engine
+    /// that parses heads itself saves a move of the head per request); no extensions.
+    ///
+    /// ```
+    /// use rotor::call::ApplicationRequest;
+    /// use rotor::http::{HeaderMap, Method, Uri, Version};
+    ///
+    /// let uri = Uri::from_static("/a?b=c");
+    /// let request = ApplicationRequest::from_head(Method::GET, uri, Version::HTTP_11, HeaderMap::new(), None, None);
+    /// assert_eq!(request.path(), "/a");
+    /// ```
+    pub fn from_head(
+        method: Method,
+        uri: Uri,
+        version: Version,
+        headers: HeaderMap,
+        remote_addr: Option<SocketAddr>,
+        local_addr: Option<SocketAddr>,
+    ) -> Self {
+        ApplicationRequest {
+            method,
+            uri,
+            version,
+            headers,
+            extensions: Extensions::new(),
+            remote_addr,
+            local_addr,
+            query: OnceLock::new(),
+            engine_writes_date: false,
+            engine_takes_parts: false,
+        }
+    }
+
     /// Records that the engine answering this request writes a `Date` header itself on a response that has
     /// none (hyper does, from a clock it formats once a second); DefaultHeaders then leaves `Date` to it.
     ///
@@ -64,6 +97,7 @@ impl ApplicationRequest {
     /// assert!(request.engine_writes_date());
     /// ```
     #[must_use]
+    #[inline]
     pub fn with_engine_date(mut self, writes_date: bool) -> Self {
         self.engine_writes_date = writes_date;
         self
@@ -88,6 +122,7 @@ impl ApplicationRequest {
     /// assert!(request.engine_takes_parts());
     /// ```
     #[must_use]
+    #[inline]
     pub fn with_engine_parts(mut self, takes_parts: bool) -> Self {
         self.engine_takes_parts = takes_parts;
         self
