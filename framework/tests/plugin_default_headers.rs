@@ -253,11 +253,16 @@ async fn an_engine_that_writes_the_parts_gets_the_defaults_aside_and_the_answer_
     assert_eq!(names, ["content-type", "server", "x-extra", "x-frame-options", "x-frame-options"]);
     assert_eq!(field_values(&plain, "x-frame-options"), ["DENY", "SAME"], "every value of a name");
     assert_eq!(field_values(&plain, "date"), Vec::<&str>::new(), "Date is the engine's");
+    assert_eq!(plain.get(&SERVER).unwrap(), DEFAULT_SERVER, "get finds a default");
+    assert_eq!(plain.get(&rotor::http::header::CONTENT_TYPE).unwrap(), "text/plain; charset=utf-8");
+    assert_eq!(plain.get(&rotor::http::HeaderName::from_static("x-frame-options")).unwrap(), "DENY", "the first");
+    assert!(plain.get(&DATE).is_none());
 
     // The handler's own fields win, one value each.
     let own = parts_call(app.application(), "/own").await;
     assert_eq!(field_values(&own, "server"), ["Mine/2"]);
     assert_eq!(field_values(&own, "x-extra"), ["handler"]);
+    assert_eq!(own.get(&SERVER).unwrap(), "Mine/2", "get finds the response's own first");
 
     // So do the content's own.
     let framed = parts_call(app.application(), "/framed").await;

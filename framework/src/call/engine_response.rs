@@ -59,20 +59,28 @@ impl EngineResponse {
 
     /// Every header field to write, in order: the map's, the content type, then the defaults the map does not
     /// override. A name with several values yields one item per value.
-    pub fn fields(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
-        let headers = &self.headers;
-        let defaults = self.defaults.iter().flat_map(move |defaults| {
-            defaults
-                .applying()
-                .filter(move |(name, _)| !headers.contains_key(*name))
-                .flat_map(|(name, values)| values.iter().map(move |value| (name, value)))
-        });
-        headers.iter().chain(self.content_type.as_ref().map(|value| (&CONTENT_TYPE, value))).chain(defaults)
+    pub fn fields(&self) -> Fields<'_> {
+        Fields {
+            map: self.headers.iter(),
+            headers: &self.headers,
+            content_type: self.content_type.as_ref(),
+            defaults: self.defaults.as_ref(),
+            next_default: 0,
+            values: [].iter(),
+            default_name: None,
+        }
     }
 
     /// The first value of `name` among [`fields`](Self::fields).
     pub fn get(&self, name: &HeaderName) -> Option<&HeaderValue> {
-        self.fields().find(|(field, _)| *field == name).map(|(_, value)| value)
+        if let Some(value) = self.headers.get(name) {
+            return Some(value);
+        }
+        if *name == CONTENT_TYPE && self.content_type.is_some() {
+            return self.content_type.as_ref();
+        }
+        let defaults = self.defaults.as_ref()?;
+        (0..defaults.len()).find_map(|index| defaults.get(index).filter(|(default, _)| *default == name)?.1.first())
     }
 
     /// The body.
@@ -104,6 +112,57 @@ impl EngineResponse {
         *response.status_mut() = status;
         *response.headers_mut() = headers;
         response
+    }
+}
+
+/// The header fields of an [`EngineResponse`], in the order they are written; made by
+/// [`EngineResponse::fields`].
+pub struct Fields<'a> {
+    map: http::header::Iter<'a, HeaderValue>,
+    headers: &'a HeaderMap,
+    content_type: Option<&'a HeaderValue>,
+    defaults: Option<&'a ResponseDefaults>,
+    /// The index in the defaults' list of the next name to look at.
+    next_default: usize,
+    /// The values of the default name being written, and that name.
+    values: std::slice::Iter<'a, HeaderValue>,
+    default_name: Option<&'a HeaderName>,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (&'a HeaderName, &'a HeaderValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(field) = self.map.next() {
+            return Some(field);
+        }
+        if let Some(content_type) = self.content_type.take() {
+            return Some((&CONTENT_TYPE, content_type));
+        }
+        loop {
+            if let (Some(name), Some(value)) = (self.default_name, self.values.next()) {
+                return Some((name, value));
+            }
+            let defaults = self.defaults?;
+            if self.next_default >= defaults.len() {
+                self.defaults = None;
+                return None;
+            }
+            let index = self.next_default;
+            self.next_default += 1;
+            // A default applies where the map has no field of its name (the content type was checked when it was
+            // set aside).
+            if let Some((name, values)) = defaults.get(index).filter(|(name, _)| !self.headers.contains_key(*name)) {
+                self.default_name = Some(name);
+                self.values = values.iter();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Fields<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields").finish_non_exhaustive()
     }
 }
 

@@ -22,7 +22,7 @@ use http::{HeaderValue, StatusCode};
 pub use attributes::{AttributeKey, Attributes};
 pub use body::Body;
 pub use content::OutgoingContent;
-pub use engine_response::EngineResponse;
+pub use engine_response::{EngineResponse, Fields};
 pub use parameters::Parameters;
 pub use receive::{ApplicationReceivePipeline, ReceiveContext, ReceiveRequest};
 pub use request::ApplicationRequest;

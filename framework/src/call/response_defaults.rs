@@ -42,6 +42,17 @@ impl ResponseDefaults {
             .map(|(_, (name, values))| (name, values.as_slice()))
     }
 
+    /// How many names the list holds (whether they apply or not).
+    pub(crate) fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// The name at `index` of the list and its values, if it applies.
+    pub(crate) fn get(&self, index: usize) -> Option<(&HeaderName, &[HeaderValue])> {
+        let (name, values) = self.fields.get(index).filter(|_| self.mask & (1 << index) != 0)?;
+        Some((name, values.as_slice()))
+    }
+
     /// True if one of the names that apply is `name`.
     pub(crate) fn applies_to(&self, name: &HeaderName) -> bool {
         self.applying().any(|(default, _)| default == name)
