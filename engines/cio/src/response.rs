@@ -158,9 +158,16 @@ fn put(out: &mut Vec<u8>, pieces: &[&[u8]]) {
 /// connection must close).
 async fn write_body(out: &mut Outbound, body: &mut Body, framing: BodyFraming) -> io::Result<bool> {
     if let Some(bytes) = body.as_bytes() {
-        // A whole body: its length is exact, so the framing is `Length`.
+        // A whole body: its length is exact, so the framing is `Length`. A small one is copied into the buffer
+        // right here, without a handle of its own: cloning a `Bytes` made from a `Vec` (a serialized JSON body)
+        // allocates its shared header.
+        if bytes.len() < WRITE_THROUGH {
+            out.buffer.extend_from_slice(bytes);
+            return Ok(true);
+        }
+        // Written from its own buffer across awaits, where the body (not `Sync`) cannot stay borrowed.
         let bytes = bytes.clone();
-        put_data(out, &bytes).await?;
+        out.write_through(&bytes).await?;
         return Ok(true);
     }
     let mut written = 0u64;
