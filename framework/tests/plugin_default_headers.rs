@@ -298,3 +298,35 @@ async fn defaults_set_aside_are_in_the_map_for_anything_that_looks() {
     assert_eq!(field_values(&response, "x-seen"), [DEFAULT_SERVER]);
     assert!(response.headers().contains_key(SERVER), "inserted when the map was looked at");
 }
+
+#[tokio::test]
+async fn defaults_set_aside_are_merged_by_take_http_response_under_the_contents_own_fields() {
+    use rotor::call::{ApplicationRequest, Body};
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config.header("x-frame-options", "DENY").header("x-extra", "default");
+        });
+        app.routing(|r| {
+            r.get("/framed", |call: ApplicationCall| async move {
+                call.respond(OutgoingContent::text("f").with_header(
+                    rotor::http::HeaderName::from_static("x-frame-options"),
+                    HeaderValue::from_static("content"),
+                ))
+                .await
+            });
+        });
+    })
+    .await;
+    // Set aside (the request says the engine takes parts), then taken as an http::Response all the same.
+    let head = rotor::http::Request::get("/framed").header("host", "t").body(()).unwrap().into_parts().0;
+    let request = ApplicationRequest::new(head, None, None).with_engine_date(true).with_engine_parts(true);
+    let call = ApplicationCall::new(Arc::clone(app.application()), request, Body::empty());
+    app.application().execute(&call).await.expect("answered");
+    let response = call.response().take_http_response().expect("committed");
+    let headers = response.headers();
+    assert_eq!(headers.get_all("x-frame-options").iter().collect::<Vec<_>>(), ["content"], "{headers:?}");
+    assert_eq!(headers.get(SERVER).unwrap(), DEFAULT_SERVER);
+    assert_eq!(headers.get("x-extra").unwrap(), "default");
+    assert_eq!(headers.get("content-type").unwrap(), "text/plain; charset=utf-8");
+    assert_eq!(headers.get("content-length").unwrap(), "1");
+}

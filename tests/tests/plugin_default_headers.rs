@@ -90,3 +90,80 @@ async fn a_head_route_keeps_its_content_length_and_sends_no_body() {
     assert_eq!(head.matches("\r\ndate: ").count(), 1, "{head}");
     assert!(rest.starts_with("HTTP/1.1 200"), "the HEAD response had a body: {rest:?}");
 }
+
+fn values<'a>(response: &'a support::RawResponse, name: &str) -> Vec<&'a str> {
+    response.headers.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect()
+}
+
+/// Every rule of which field wins, on the wire: the engine under test decides how the defaults get there
+/// (rotor-cio writes them from the plugin's list, rotor-hyper from the response's header map).
+#[tokio::test]
+async fn the_response_and_its_content_win_over_defaults_on_the_wire() {
+    let server = start(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            config
+                .header("x-frame-options", "DENY")
+                .header("x-many", "one")
+                .header("x-many", "two")
+                .header("content-type", "application/x-default");
+        });
+        app.routing(|r| {
+            r.get("/text", |call: ApplicationCall| async move { call.respond_text("t").await });
+            r.get("/bytes", |call: ApplicationCall| async move {
+                call.respond(OutgoingContent::new(Body::from("b"), None)).await
+            });
+            r.get("/content-header", |call: ApplicationCall| async move {
+                call.respond(OutgoingContent::text("c").with_header(
+                    rotor::http::HeaderName::from_static("x-frame-options"),
+                    HeaderValue::from_static("SAMEORIGIN"),
+                ))
+                .await
+            });
+            r.route("/api", |r| {
+                r.install_with(DefaultHeaders, |config| {
+                    config.server("Route/1").header("x-route", "yes");
+                });
+                r.get("/x", |call: ApplicationCall| async move { call.respond_text("x").await });
+            });
+        });
+    })
+    .await;
+    let get = |path: &'static str| async move {
+        let raw = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        request(server.addr, &raw).await.expect("an answer")
+    };
+
+    let text = get("/text").await;
+    assert_eq!(values(&text, "content-type"), ["text/plain; charset=utf-8"], "the content's type wins");
+    assert_eq!(values(&text, "x-many"), ["one", "two"], "every value of a default");
+    assert_eq!(values(&text, "server"), [DEFAULT_SERVER]);
+    let bytes = get("/bytes").await;
+    assert_eq!(values(&bytes, "content-type"), ["application/x-default"], "a default type where the content has none");
+    let own = get("/content-header").await;
+    assert_eq!(values(&own, "x-frame-options"), ["SAMEORIGIN"], "the content's own field wins");
+    let routed = get("/api/x").await;
+    assert_eq!(values(&routed, "server"), [DEFAULT_SERVER], "the application's install runs first and wins");
+    assert_eq!(values(&routed, "x-route"), ["yes"], "the route's adds what the application's has not");
+    assert_eq!(values(&routed, "x-frame-options"), ["DENY"]);
+}
+
+/// Over 64 names DefaultHeaders inserts them as it always did; every one reaches the wire once.
+#[tokio::test]
+async fn many_default_names_all_reach_the_wire() {
+    let server = start(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            for index in 0..70 {
+                config.header(format!("x-default-{index}"), index.to_string());
+            }
+        });
+        app.routing(|r| {
+            r.get("/", |call: ApplicationCall| async move { call.respond_text("hi").await });
+        });
+    })
+    .await;
+    let response = request(server.addr, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+    for index in 0..70 {
+        assert_eq!(values(&response, &format!("x-default-{index}")), [index.to_string()], "{index}");
+    }
+    assert_eq!(values(&response, "server"), [DEFAULT_SERVER]);
+}

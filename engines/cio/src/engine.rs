@@ -56,7 +56,7 @@ impl ApplicationEngine for CioEngine {
                 Ok(Arc::clone(&shared))
             })
             .await?;
-        self.date_clock = Some(DateClock::start());
+        self.date_clock = Some(DateClock::start(|task| self.base.spawn(task)));
         Ok(connectors)
     }
 

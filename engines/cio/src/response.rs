@@ -64,38 +64,66 @@ enum LengthField {
 pub(crate) async fn write(out: &mut Outbound, response: &mut EngineResponse, answering: Answering) -> io::Result<bool> {
     let status = response.status();
     let exact = response.body().exact_len();
-    let declared = declared_length(response);
-    let mut keep_alive = answering.keep_alive;
-    let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-    let framing = if bodyless || answering.head_only {
-        BodyFraming::None
-    } else if let Some(length) = exact.or(declared) {
-        BodyFraming::Length(length)
-    } else if answering.version == Version::HTTP_11 {
-        BodyFraming::Chunked
-    } else {
-        keep_alive = false;
-        BodyFraming::Close
-    };
-    // `Content-Length` stays as the application set it where no body follows the head (HEAD, 304: the length of
-    // what a GET would get; for HEAD the body's own length when the application set none), goes where no body is
-    // possible (1xx, 204), and is the engine's own otherwise.
-    let length = match framing {
-        BodyFraming::Length(length) => LengthField::Engine(length),
-        BodyFraming::None if !status.is_informational() && status != StatusCode::NO_CONTENT => {
-            match exact.filter(|_| answering.head_only && !bodyless && declared.is_none()) {
-                Some(length) => LengthField::Engine(length),
-                None => LengthField::Application,
-            }
-        }
-        _ => LengthField::Omitted,
-    };
-    let chunked = framing == BodyFraming::Chunked;
-    let keep_alive =
-        encode_head(&mut out.buffer, status, response.fields(), length, chunked, keep_alive, answering.version);
-    match framing {
+    // The application's `Content-Length` is looked up only where it decides something: the framing of a stream of
+    // unknown length, and a `HEAD` answer (which keeps the field as set, even one that is not a number).
+    let set_length = if exact.is_none() || answering.head_only { response.get(&CONTENT_LENGTH) } else { None };
+    let frame = Frame::plan(status, exact, set_length, answering);
+    let chunked = frame.framing == BodyFraming::Chunked;
+    let keep_alive = encode_head(
+        &mut out.buffer,
+        status,
+        response.fields(),
+        frame.length,
+        chunked,
+        frame.keep_alive,
+        answering.version,
+    );
+    match frame.framing {
         BodyFraming::None => Ok(keep_alive),
-        _ => write_body(out, response.body_mut(), framing).await.map(|complete| complete && keep_alive),
+        _ => write_body(out, response.body_mut(), frame.framing).await.map(|complete| complete && keep_alive),
+    }
+}
+
+/// How an answer is framed: its body, its `Content-Length` field, and whether the connection may stay open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Frame {
+    framing: BodyFraming,
+    length: LengthField,
+    keep_alive: bool,
+}
+
+impl Frame {
+    /// The framing of an answer with `status`, a body of `exact` length (if known) and the application's
+    /// `Content-Length` field `set_length` (looked up where `exact` is unknown or the request is `HEAD`).
+    fn plan(status: StatusCode, exact: Option<u64>, set_length: Option<&HeaderValue>, answering: Answering) -> Frame {
+        let declared = set_length.and_then(|value| value.to_str().ok()?.trim().parse().ok());
+        let mut keep_alive = answering.keep_alive;
+        let bodyless =
+            status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        let framing = if bodyless || answering.head_only {
+            BodyFraming::None
+        } else if let Some(length) = exact.or(declared) {
+            BodyFraming::Length(length)
+        } else if answering.version == Version::HTTP_11 {
+            BodyFraming::Chunked
+        } else {
+            keep_alive = false;
+            BodyFraming::Close
+        };
+        // `Content-Length` stays as the application set it where no body follows the head (HEAD, 304: the length
+        // of what a GET would get; for HEAD the body's own length when the application set none), goes where no
+        // body is possible (1xx, 204), and is the engine's own otherwise.
+        let length = match framing {
+            BodyFraming::Length(length) => LengthField::Engine(length),
+            BodyFraming::None if !status.is_informational() && status != StatusCode::NO_CONTENT => {
+                match exact.filter(|_| answering.head_only && !bodyless && set_length.is_none()) {
+                    Some(length) => LengthField::Engine(length),
+                    None => LengthField::Application,
+                }
+            }
+            _ => LengthField::Omitted,
+        };
+        Frame { framing, length, keep_alive }
     }
 }
 
@@ -235,11 +263,6 @@ async fn put_data(out: &mut Outbound, data: &Bytes) -> io::Result<()> {
     }
 }
 
-/// The `Content-Length` the application set, if it is a number.
-fn declared_length(response: &EngineResponse) -> Option<u64> {
-    response.get(&CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
-}
-
 /// True if a `Connection` value carries the `close` token.
 fn has_close(value: &http::HeaderValue) -> bool {
     value.as_bytes().split(|&byte| byte == b',').any(|item| item.trim_ascii().eq_ignore_ascii_case(b"close"))
@@ -260,4 +283,69 @@ pub(crate) fn refusal(out: &mut Vec<u8>, refusal: &Refusal) {
 #[cold]
 pub(crate) fn bare(out: &mut Vec<u8>, status: StatusCode) {
     encode_head(out, status, std::iter::empty(), LengthField::Engine(0), false, false, Version::HTTP_11);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GET_11: Answering = Answering { version: Version::HTTP_11, head_only: false, keep_alive: true };
+    const HEAD_11: Answering = Answering { version: Version::HTTP_11, head_only: true, keep_alive: true };
+    const GET_10: Answering = Answering { version: Version::HTTP_10, head_only: false, keep_alive: true };
+
+    fn plan(status: u16, exact: Option<u64>, set: Option<&'static str>, answering: Answering) -> Frame {
+        let set = set.map(HeaderValue::from_static);
+        Frame::plan(StatusCode::from_u16(status).unwrap(), exact, set.as_ref(), answering)
+    }
+
+    fn frame(framing: BodyFraming, length: LengthField, keep_alive: bool) -> Frame {
+        Frame { framing, length, keep_alive }
+    }
+
+    #[test]
+    fn whole_bodies_get_the_engines_length_and_streams_are_chunked_or_close_delimited() {
+        use BodyFraming::{Chunked, Close, Length};
+        use LengthField::{Engine, Omitted};
+        assert_eq!(plan(200, Some(5), None, GET_11), frame(Length(5), Engine(5), true));
+        // The body's own length wins over a field the application set.
+        assert_eq!(plan(200, Some(5), Some("9"), GET_11), frame(Length(5), Engine(5), true));
+        // A stream: the application's length if it is a number, else chunked (1.1) or the end of the connection.
+        assert_eq!(plan(200, None, Some("7"), GET_11), frame(Length(7), Engine(7), true));
+        assert_eq!(plan(200, None, Some("seven"), GET_11), frame(Chunked, Omitted, true));
+        assert_eq!(plan(200, None, None, GET_11), frame(Chunked, Omitted, true));
+        assert_eq!(plan(200, None, None, GET_10), frame(Close, Omitted, false));
+    }
+
+    #[test]
+    fn heads_without_a_body_keep_the_length_a_get_would_get() {
+        use LengthField::{Application, Engine, Omitted};
+        // HEAD: the body's length when the application set none, else the application's field as it is.
+        assert_eq!(plan(200, Some(3), None, HEAD_11), frame(BodyFraming::None, Engine(3), true));
+        assert_eq!(plan(200, Some(3), Some("12"), HEAD_11), frame(BodyFraming::None, Application, true));
+        assert_eq!(plan(200, Some(3), Some("abc"), HEAD_11), frame(BodyFraming::None, Application, true));
+        assert_eq!(plan(200, None, None, HEAD_11), frame(BodyFraming::None, Application, true));
+        // 304 keeps the application's; 204 and 1xx have none.
+        assert_eq!(plan(304, Some(0), Some("12"), GET_11), frame(BodyFraming::None, Application, true));
+        assert_eq!(plan(304, Some(0), None, HEAD_11), frame(BodyFraming::None, Application, true));
+        assert_eq!(plan(204, Some(0), Some("12"), GET_11), frame(BodyFraming::None, Omitted, true));
+        assert_eq!(plan(204, Some(0), None, HEAD_11), frame(BodyFraming::None, Omitted, true));
+    }
+
+    #[test]
+    fn the_head_writes_the_length_the_plan_chose_and_drops_the_applications_otherwise() {
+        let length = HeaderValue::from_static("12");
+        let fields = [(&CONTENT_LENGTH, &length)];
+        let head = |length_field| {
+            let mut out = Vec::new();
+            encode_head(&mut out, StatusCode::OK, fields.into_iter(), length_field, false, true, Version::HTTP_11);
+            String::from_utf8(out).unwrap()
+        };
+        let kept = head(LengthField::Application);
+        assert_eq!(kept.matches("content-length").count(), 1, "{kept}");
+        assert!(kept.contains("content-length: 12\r\n"), "{kept}");
+        let engine = head(LengthField::Engine(3));
+        assert_eq!(engine.matches("content-length").count(), 1, "{engine}");
+        assert!(engine.contains("content-length: 3\r\n"), "{engine}");
+        assert!(!head(LengthField::Omitted).contains("content-length"));
+    }
 }

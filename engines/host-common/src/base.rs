@@ -129,6 +129,20 @@ impl BaseEngine {
         &self.signals
     }
 
+    /// Spawns `task` on the runtime the engine's connections run on: its first worker's with thread-per-core
+    /// workers (`rotor.deployment.workers`), else the current one. For tasks that live as long as the engine
+    /// serves (rotor-cio's date clock); call it from within a tokio runtime, after [`start`](Self::start).
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.workers.first() {
+            Some(worker) => worker.handle.spawn(task),
+            None => tokio::spawn(task),
+        }
+    }
+
     /// The number of connections open now.
     pub fn open_connections(&self) -> usize {
         self.connections.len()
