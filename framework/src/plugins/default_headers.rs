@@ -46,7 +46,7 @@ pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
 /// between the calls of that second), `Server` (`Rotor/<version>` by default) and configured headers to every response.
 ///
 /// A header already on the response, set by the handler or by a plugin (on the response or on the
-/// [`OutgoingContent`](crate::call::OutgoingContent)), is never overridden. The headers are added in the send
+/// [`OutgoingContent`]), is never overridden. The headers are added in the send
 /// pipeline's After phase, so they reach every answer that goes through the send pipeline: handler responses,
 /// 404/405 answers for unhandled calls, and error answers.
 ///
