@@ -102,12 +102,7 @@ impl EngineResponse {
     /// gives, the defaults before the content type where the map had neither), without `Content-Length`.
     pub fn into_http_response(self) -> http::Response<Body> {
         let EngineResponse { status, mut headers, content_type, defaults, body } = self;
-        if let Some(defaults) = defaults {
-            defaults.materialize(&mut headers);
-        }
-        if let Some(content_type) = content_type {
-            headers.entry(CONTENT_TYPE).or_insert(content_type);
-        }
+        super::response::merge_parts(&mut headers, defaults, content_type, None);
         let mut response = http::Response::new(body);
         *response.status_mut() = status;
         *response.headers_mut() = headers;

@@ -158,16 +158,7 @@ impl<'a> ApplicationResponse<'a> {
         let defaults = state.defaults.take();
         drop(state);
         *response.status_mut() = status;
-        let headers = response.headers_mut();
-        if let Some(defaults) = defaults {
-            defaults.materialize(headers);
-        }
-        if let Some(content_type) = content_type {
-            headers.entry(CONTENT_TYPE).or_insert(content_type);
-        }
-        if let Some(content_headers) = content_headers {
-            merge_content_headers(headers, *content_headers);
-        }
+        merge_parts(response.headers_mut(), defaults, content_type, content_headers);
         if let Some(length) = response.body().exact_len().filter(|_| add_length && !bodyless_status(status)) {
             if let Entry::Vacant(entry) = response.headers_mut().entry(CONTENT_LENGTH) {
                 entry.insert(content_length(length));
@@ -197,15 +188,7 @@ impl<'a> ApplicationResponse<'a> {
         // content's (as the map's own does): both are merged into the map here, exactly as they always were. The
         // common answer has neither and keeps its parts apart.
         if content_headers.is_some() || defaults.as_ref().is_some_and(|defaults| defaults.applies_to(&CONTENT_TYPE)) {
-            if let Some(defaults) = defaults.take() {
-                defaults.materialize(&mut headers);
-            }
-            if let Some(content_type) = content_type.take() {
-                headers.entry(CONTENT_TYPE).or_insert(content_type);
-            }
-            if let Some(content_headers) = content_headers {
-                merge_content_headers(&mut headers, *content_headers);
-            }
+            merge_parts(&mut headers, defaults.take(), content_type.take(), content_headers);
         }
         let content_type = content_type.filter(|_| !headers.contains_key(CONTENT_TYPE));
         Some(EngineResponse { status, headers, content_type, defaults, body })
@@ -219,6 +202,26 @@ impl<'a> ApplicationResponse<'a> {
         if let Some(pending) = state.defaults.replace(defaults) {
             pending.materialize(&mut state.headers);
         }
+    }
+}
+
+/// Merges an answer's parts into the response's header map, in the order that decides who wins: the defaults
+/// where the map has no field of their name, the content's type where it has no `Content-Type`, then the
+/// content's own fields over the map's.
+pub(super) fn merge_parts(
+    headers: &mut HeaderMap,
+    defaults: Option<ResponseDefaults>,
+    content_type: Option<HeaderValue>,
+    content_headers: Option<Box<HeaderMap>>,
+) {
+    if let Some(defaults) = defaults {
+        defaults.materialize(headers);
+    }
+    if let Some(content_type) = content_type {
+        headers.entry(CONTENT_TYPE).or_insert(content_type);
+    }
+    if let Some(content_headers) = content_headers {
+        merge_content_headers(headers, *content_headers);
     }
 }
 
