@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::field_names::FieldNames;
 use crate::head::{self, Framing, Peer};
 use crate::inbound::Inbound;
 use crate::outbound::{FLUSH_AT, Outbound};
@@ -86,6 +87,8 @@ struct Connection<'s> {
     out: Outbound,
     /// Scratch space for the head parser.
     spans: Vec<head::FieldSpan>,
+    /// The field names this connection's requests sent, by position (see `field_names`).
+    names: FieldNames,
     /// Requests begun on this connection.
     served: u64,
     /// The epoch at which the bytes of the head being read began to arrive.
@@ -111,6 +114,7 @@ impl<'s> Connection<'s> {
             // A client that reads nothing of an answer for the idle timeout is idle too.
             out: Outbound::new(write, shared.limits.connection_idle_timeout),
             spans: Vec::new(),
+            names: FieldNames::default(),
             served: 0,
             head_since: None,
         }
@@ -148,7 +152,7 @@ impl<'s> Connection<'s> {
     async fn answer(&mut self) -> Option<bool> {
         let inbound = self.inbound.as_mut()?;
         let peer = Peer { remote: self.remote_addr, local: self.local_addr };
-        let head = match head::parse(&mut inbound.buffer, &self.shared.limits, &mut self.spans, peer) {
+        let head = match head::parse(&mut inbound.buffer, &self.shared.limits, &mut self.spans, &mut self.names, peer) {
             Ok(Some(head)) => head,
             Ok(None) => return None,
             Err(refusal) => {

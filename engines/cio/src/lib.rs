@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
-#![forbid(unsafe_code)]
+// Denied, not forbidden: `head::field_value` is the one exception, with the reason it is sound.
+#![deny(unsafe_code)]
 
 mod chunked;
 mod connection;
 mod date;
 mod engine;
+mod field_names;
 mod head;
 mod inbound;
 mod outbound;
