@@ -35,6 +35,42 @@ async fn pipelined_requests_are_answered_in_order() {
 }
 
 #[tokio::test]
+async fn each_request_on_a_connection_is_read_with_its_own_field_names() {
+    // The same positions carry other names, other spellings of a name, and more or fewer fields from one request
+    // to the next (rotor-cio remembers names by position): each call sees exactly what its request sent.
+    let server = start(|app: &mut Application| {
+        app.routing(|r| {
+            r.get("/fields", |call: ApplicationCall| async move {
+                let mut fields: Vec<String> = call
+                    .request()
+                    .headers()
+                    .iter()
+                    .filter(|(name, _)| name.as_str().starts_with("x-"))
+                    .map(|(name, value)| format!("{name}={}", value.to_str().unwrap_or("?")))
+                    .collect();
+                fields.sort();
+                call.respond_text(fields.join(",")).await
+            });
+        });
+    })
+    .await;
+    let mut connection = RawConnection::open(server.addr).await;
+    let requests = [
+        ("X-One: 1\r\nX-Two: 2\r\n", "x-one=1,x-two=2"),
+        ("X-One: 1\r\nX-Two: 2\r\n", "x-one=1,x-two=2"),
+        ("X-TWO: 2\r\nx-one: 1\r\n", "x-one=1,x-two=2"),
+        ("X-Three: 3\r\n", "x-three=3"),
+        ("X-One: a\r\nX-Two: b\r\nX-Three: c\r\nX-Four: d\r\n", "x-four=d,x-one=a,x-three=c,x-two=b"),
+        ("X-One: 1\r\nX-Twp: 2\r\n", "x-one=1,x-twp=2"),
+    ];
+    for (fields, expected) in requests {
+        connection.send(format!("GET /fields HTTP/1.1\r\nHost: t\r\n{fields}\r\n").as_bytes()).await;
+        let response = connection.read_response().await.unwrap();
+        assert_eq!((response.status, response.text().as_str()), (200, expected), "{fields:?}");
+    }
+}
+
+#[tokio::test]
 async fn keep_alive_carries_many_requests_on_one_connection() {
     let server = start(hello::module).await;
     let mut connection = RawConnection::open(server.addr).await;
