@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::field_names::FieldNames;
 use crate::head::{self, Framing, Peer};
+use crate::header_maps;
 use crate::inbound::Inbound;
 use crate::outbound::{FLUSH_AT, Outbound};
 use crate::request_body::{BodyReader, CONTINUE_OWED, Continue, RequestBody, take_over_continue};
@@ -197,8 +198,11 @@ impl<'s> Connection<'s> {
         let _ = (&mut execution).await;
         let call = execution.call();
         let mut taken = call.response().take_engine_response();
-        // Dropping the call drops the request body, unless the call handed it on: it comes home now.
-        drop(execution);
+        // Dropping the call drops the request body, unless the call handed it on: it comes home now. The request's
+        // header map is kept for the next head this thread parses.
+        if let Some(headers) = execution.into_call().into_request_headers() {
+            header_maps::put(headers);
+        }
         if shared.signals.state() != EngineState::Running {
             answering.keep_alive = false;
         }

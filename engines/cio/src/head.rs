@@ -18,6 +18,7 @@ use rotor::call::ApplicationRequest;
 use rotor::engine::ProtocolLimits;
 
 use crate::field_names::FieldNames;
+use crate::header_maps;
 
 /// How many header fields httparse parses into an array on the stack; a larger `maxHeaders` uses one on the heap.
 const INLINE_FIELDS: usize = 128;
@@ -119,7 +120,8 @@ pub(crate) fn parse(
     let Some(scanned) = scanned else { return Ok(None) };
     // The head is split off and its values shared, not copied.
     let head: Bytes = buffer.split_to(scanned.length).freeze();
-    let mut headers = HeaderMap::with_capacity(spans.len());
+    let mut headers = header_maps::take();
+    headers.reserve(spans.len());
     let mut fields = ProtocolFields::default();
     for (position, (name, value)) in spans.drain(..).enumerate() {
         let name = names.name(position, &head[name]).map_err(|_| MALFORMED)?;

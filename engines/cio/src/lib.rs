@@ -9,6 +9,7 @@ mod date;
 mod engine;
 mod field_names;
 mod head;
+mod header_maps;
 mod inbound;
 mod outbound;
 mod request_body;

@@ -128,6 +128,18 @@ enum Stage {
 }
 
 impl CallExecution {
+    /// The call, out of this execution, which ends here (a stage still running is dropped).
+    pub fn into_call(self) -> ApplicationCall {
+        match self.stage {
+            Stage::Pipeline(execution) => match execution.into_context() {
+                Some(call) => call,
+                None => unreachable!("the call pipeline's execution keeps its call"),
+            },
+            Stage::Answering(call, _) | Stage::Done(call) => call,
+            Stage::Taken => unreachable!("a stage is taken only inside `poll`, which puts the next one back"),
+        }
+    }
+
     /// The call being executed.
     pub fn call(&self) -> &ApplicationCall {
         match &self.stage {

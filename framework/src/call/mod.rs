@@ -149,6 +149,29 @@ impl ApplicationCall {
         &self.inner.request
     }
 
+    /// Ends the call and gives its request's header map back, for an engine that parses its next request head
+    /// into the same map (two allocations and two frees fewer per request): `Some` when this is the call's last
+    /// handle, `None` when something else still holds the call (it is only dropped here then). Either way the
+    /// call's own state (its body, response, attributes) is dropped as a drop of this handle would.
+    ///
+    /// ```
+    /// use rotor::prelude::*;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let app = std::sync::Arc::new(Application::default());
+    /// let request = http::Request::builder().uri("/").header("x-a", "1").body(()).unwrap();
+    /// let (parts, ()) = request.into_parts();
+    /// let call = ApplicationCall::new(app, rotor::call::ApplicationRequest::new(parts, None, None), Default::default());
+    /// let kept = call.clone();
+    /// assert!(call.into_request_headers().is_none(), "another handle holds the call");
+    /// let headers = kept.into_request_headers().expect("the last handle");
+    /// assert_eq!(headers["x-a"], "1");
+    /// # });
+    /// ```
+    pub fn into_request_headers(mut self) -> Option<http::HeaderMap> {
+        Arc::get_mut(&mut self.inner).map(|inner| inner.request.take_headers())
+    }
+
     /// The response being built.
     pub fn response(&self) -> ApplicationResponse<'_> {
         ApplicationResponse { state: &self.inner.state, committed: &self.inner.committed }

@@ -168,6 +168,11 @@ impl ApplicationRequest {
         &self.headers
     }
 
+    /// Takes the header map out, leaving an empty one (which allocates nothing).
+    pub(crate) fn take_headers(&mut self) -> HeaderMap {
+        std::mem::take(&mut self.headers)
+    }
+
     /// The first value of header `name`, if it is present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
