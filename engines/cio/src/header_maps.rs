@@ -7,8 +7,9 @@ use std::cell::Cell;
 
 use http::HeaderMap;
 
-/// The largest map kept, in fields it holds without growing; a larger one is freed.
-const MAX_KEPT: usize = 64;
+/// The largest map kept, in fields it holds without growing (a map's capacity goes 6, 12, 24, 48, 96, …) or
+/// holds; a larger one is freed.
+const MAX_KEPT: usize = 48;
 
 thread_local! {
     static SPARE: Cell<Option<HeaderMap>> = const { Cell::new(None) };
@@ -21,7 +22,7 @@ pub(crate) fn take() -> HeaderMap {
 
 /// Keeps `map`, emptied, for this thread's next [`take`], unless it is larger than [`MAX_KEPT`] fields.
 pub(crate) fn put(mut map: HeaderMap) {
-    if map.capacity() > MAX_KEPT {
+    if map.capacity() > MAX_KEPT || map.len() > MAX_KEPT {
         return;
     }
     map.clear();

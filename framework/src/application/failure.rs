@@ -128,7 +128,8 @@ enum Stage {
 }
 
 impl CallExecution {
-    /// The call, out of this execution, which ends here (a stage still running is dropped).
+    /// The call, out of this execution, which ends here (a stage still running is dropped first, so that what it
+    /// held of the call is let go before the call is returned).
     pub fn into_call(self) -> ApplicationCall {
         match self.stage {
             Stage::Pipeline(execution) => match execution.into_context() {

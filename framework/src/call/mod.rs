@@ -155,18 +155,16 @@ impl ApplicationCall {
     /// call's own state (its body, response, attributes) is dropped as a drop of this handle would.
     ///
     /// ```
+    /// use rotor::call::ApplicationRequest;
     /// use rotor::prelude::*;
     ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let app = std::sync::Arc::new(Application::default());
-    /// let request = http::Request::builder().uri("/").header("x-a", "1").body(()).unwrap();
-    /// let (parts, ()) = request.into_parts();
-    /// let call = ApplicationCall::new(app, rotor::call::ApplicationRequest::new(parts, None, None), Default::default());
+    /// let (parts, ()) = rotor::http::Request::builder().header("x-a", "1").body(()).unwrap().into_parts();
+    /// let call = ApplicationCall::new(app, ApplicationRequest::new(parts, None, None), Default::default());
     /// let kept = call.clone();
     /// assert!(call.into_request_headers().is_none(), "another handle holds the call");
     /// let headers = kept.into_request_headers().expect("the last handle");
     /// assert_eq!(headers["x-a"], "1");
-    /// # });
     /// ```
     pub fn into_request_headers(mut self) -> Option<http::HeaderMap> {
         Arc::get_mut(&mut self.inner).map(|inner| inner.request.take_headers())
