@@ -196,11 +196,10 @@ impl<'s> Connection<'s> {
         };
         let mut execution = ApplicationCall::new(Arc::clone(&shared.application), head.request, body).execute();
         let _ = (&mut execution).await;
-        let call = execution.call();
-        let mut taken = call.response().take_engine_response();
-        // Dropping the call drops the request body, unless the call handed it on: it comes home now. The request's
-        // header map is kept for the next head this thread parses.
-        if let Some(headers) = execution.into_call().into_request_headers() {
+        // Dropping the call (after its answer is taken) drops the request body, unless the call handed it on: it
+        // comes home now. The request's header map is kept for the next head this thread parses.
+        let (mut taken, headers) = execution.into_call().into_engine_parts();
+        if let Some(headers) = headers {
             header_maps::put(headers);
         }
         if shared.signals.state() != EngineState::Running {

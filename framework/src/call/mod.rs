@@ -170,6 +170,52 @@ impl ApplicationCall {
         Arc::get_mut(&mut self.inner).map(|inner| inner.request.take_headers())
     }
 
+    /// Ends the call as an engine does once its execution is over: takes the answer
+    /// ([`ApplicationResponse::take_engine_response`]) and gives the request's header map back
+    /// ([`into_request_headers`](Self::into_request_headers)) with one uniqueness check of this handle instead of
+    /// a lock of the call's state and a check. When another handle still holds the call, the answer is taken under
+    /// the lock and the map is `None`. Either way the call's own state (its body, attributes) is dropped here, after
+    /// the answer is taken, as a drop of this handle would.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use rotor::call::{ApplicationRequest, Body};
+    /// use rotor::prelude::*;
+    ///
+    /// let mut app = Application::default();
+    /// app.routing(|r| {
+    ///     r.get("/", |call: ApplicationCall| async move { call.respond_text("hi").await });
+    /// });
+    /// let app = std::sync::Arc::new(app);
+    /// let request = || {
+    ///     let (parts, ()) = rotor::http::Request::get("/").header("x-a", "1").body(()).unwrap().into_parts();
+    ///     ApplicationRequest::new(parts, None, None)
+    /// };
+    ///
+    /// let mut execution = ApplicationCall::new(app.clone(), request(), Body::empty()).execute();
+    /// (&mut execution).await.unwrap();
+    /// let (answer, headers) = execution.into_call().into_engine_parts();
+    /// assert_eq!(answer.expect("answered").status(), 200);
+    /// assert_eq!(headers.expect("the last handle")["x-a"], "1");
+    ///
+    /// let mut execution = ApplicationCall::new(app, request(), Body::empty()).execute();
+    /// (&mut execution).await.unwrap();
+    /// let kept = execution.call().clone();
+    /// let (answer, headers) = execution.into_call().into_engine_parts();
+    /// assert!(answer.is_some() && headers.is_none(), "another handle holds the call");
+    /// assert!(kept.response().take_engine_response().is_none(), "taken once");
+    /// # });
+    /// ```
+    pub fn into_engine_parts(mut self) -> (Option<EngineResponse>, Option<http::HeaderMap>) {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => {
+                let state = inner.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+                (response::take_engine_response(state), Some(inner.request.take_headers()))
+            }
+            None => (self.response().take_engine_response(), None),
+        }
+    }
+
     /// The response being built.
     pub fn response(&self) -> ApplicationResponse<'_> {
         ApplicationResponse { state: &self.inner.state, committed: &self.inner.committed }

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Where one server's time goes under load: the server pinned to SERVER_CPU, wrk to CLIENT_CPU (pipelined
+# /plaintext by default, as bench/load.sh runs it), and, while wrk runs, `perf record -e cpu-clock` and `perf stat`
+# of the server's system calls. Prints the requests per second, the server's user and kernel CPU time per
+# request, its system calls per request, and the functions that took the most CPU time, in ns per request.
+# See bench/README.md, "Profiles under load".
+#
+#   bench/profile.sh rotor-cio                          # pipelined /plaintext, 256 connections, depth 16
+#   ENDPOINT=json DEPTH=1 CONNECTIONS=64 bench/profile.sh hyper
+#   BINARY=/tmp/rotor-cio-before bench/profile.sh rotor-cio   # another build of the same server (an A/B)
+#
+# Settings: ENDPOINT=plaintext (or json), CONNECTIONS=256, DEPTH=16 (1: unpipelined), DURATION=8 (seconds
+# profiled), WARMUP=2, TOP=25 (functions listed), SERVER_CPU=0, CLIENT_CPU=1, PEERS_TARGET_DIR=bench/peers/target,
+# SKIP_BUILD=1 (use what is built there), BINARY (a server binary to run instead of the one built), PROFILE_OUT
+# (where perf.data and the logs go; default $PEERS_TARGET_DIR/profiles/<server>-<UTC time>).
+#
+# perf's sampling (about 4,000 samples a second) slows the server by a few per cent; compare profiles with each
+# other, and take throughput from bench/load.sh. The system calls are counted for 2 s after the profile, while
+# wrk still runs (per read: the tracepoints slow the server); the CPU time per request is over the profile's
+# seconds (from just before perf starts to just after it stops), at wrk's average rate.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench=$root/bench
+peers=$bench/peers
+
+server=${1:-}
+ENDPOINT=${ENDPOINT:-plaintext}
+CONNECTIONS=${CONNECTIONS:-256}
+DEPTH=${DEPTH:-16}
+DURATION=${DURATION:-8}
+WARMUP=${WARMUP:-2}
+TOP=${TOP:-25}
+SYSCALL_SECONDS=2
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+PEERS_TARGET_DIR=${PEERS_TARGET_DIR:-$peers/target}
+SKIP_BUILD=${SKIP_BUILD:-0}
+
+ACCEPT_PLAINTEXT='text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
+ACCEPT_JSON='application/json,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
+
+say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
+declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
+    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype [rotor-cio]=rotor-server)
+[[ -n $server && -n ${binary[$server]:-} ]] ||
+    die "usage: bench/profile.sh <server>: one of hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare"
+[[ $ENDPOINT == plaintext || $ENDPOINT == json ]] || die "ENDPOINT=$ENDPOINT: plaintext or json"
+for number in CONNECTIONS DEPTH DURATION WARMUP TOP; do
+    [[ ${!number} =~ ^[0-9]+$ ]] && ((${!number} >= 1)) || die "$number=${!number} is not a positive whole number"
+done
+
+if ! command -v wrk >/dev/null || ! command -v perf >/dev/null; then
+    say "installing wrk and perf with apt-get"
+    if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq wrk linux-perf >/dev/null
+fi
+for tool in wrk perf taskset cargo awk; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+
+if [[ -z ${BINARY:-} && $SKIP_BUILD != 1 ]]; then
+    say "building $server (release: fat LTO, one codegen unit) into $PEERS_TARGET_DIR"
+    cargo build --release --locked --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR" \
+        -p "${package[$server]}"
+fi
+program=${BINARY:-$PEERS_TARGET_DIR/release/${binary[$server]}}
+[[ -x $program ]] || die "$program is not built"
+out=${PROFILE_OUT:-$PEERS_TARGET_DIR/profiles/$server-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out"
+
+need_files=$((CONNECTIONS + 1024))
+if (($(ulimit -n) < need_files)); then ulimit -n "$need_files" 2>/dev/null || die "cannot raise ulimit -n to $need_files"; fi
+
+server_pid=
+wrk_pid=
+cleanup() {
+    if [[ -n $wrk_pid ]]; then kill "$wrk_pid" 2>/dev/null || true; fi
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT=0 RUST_LOG=info taskset -c "$SERVER_CPU" "$program" >"$out/server.log" 2>&1 &
+server_pid=$!
+waited=0
+until port=$(grep -m1 -oE '(127\.0\.0\.1|localhost):[0-9]+' "$out/server.log" | cut -d: -f2) && [[ -n $port ]]; do
+    kill -0 "$server_pid" 2>/dev/null || die "$server exited before it was ready: $(cat "$out/server.log")"
+    ((waited++ < 600)) || die "$server did not say where it listens within 30 s"
+    sleep 0.05
+done
+
+if [[ $ENDPOINT == json ]]; then accept=$ACCEPT_JSON; else accept=$ACCEPT_PLAINTEXT; fi
+script=report.lua
+args=()
+if ((DEPTH > 1)); then
+    script=pipeline.lua
+    args=(-- "$DEPTH")
+fi
+run_wrk() { # run_wrk <seconds>
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$1s" --timeout 2s -H "Accept: $accept" \
+        -H 'Connection: keep-alive' -s "$bench/wrk/$script" "http://127.0.0.1:$port/$ENDPOINT" "${args[@]}"
+}
+say "$server ($program) on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU: /$ENDPOINT, $CONNECTIONS connections, depth $DEPTH"
+run_wrk "$WARMUP" >/dev/null
+# One wrk run covers the profile and then the count of system calls (apart: enabling the system-call
+# tracepoints slows every call), with margins for perf to start and stop.
+run_wrk $((DURATION + SYSCALL_SECONDS + 6)) >"$out/wrk.txt" &
+wrk_pid=$!
+sleep 1
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
+read -r user0 system0 < <(cpu_ticks)
+started=$(date +%s.%N)
+perf record -q -e cpu-clock -F 3999 -p "$server_pid" -o "$out/perf.data" -- sleep "$DURATION" >/dev/null 2>&1
+read -r user1 system1 < <(cpu_ticks)
+ended=$(date +%s.%N)
+sleep 1
+perf stat -x, -o "$out/syscalls.csv" -p "$server_pid" -e raw_syscalls:sys_enter,syscalls:sys_enter_recvfrom \
+    -e syscalls:sys_enter_read,syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev \
+    -e syscalls:sys_enter_epoll_wait -- sleep "$SYSCALL_SECONDS" 2>/dev/null ||
+    die "perf stat failed (see $out/syscalls.csv)"
+wait "$wrk_pid" || die "wrk failed: $(cat "$out/wrk.txt")"
+wrk_pid=
+rps=$(grep -oE 'rps=[0-9.]+' "$out/wrk.txt" | cut -d= -f2)
+[[ -n $rps ]] || die "no result from wrk: $(cat "$out/wrk.txt")"
+grep -qE 'connect=0 read=0 write=0 status=0 timeout=0' "$out/wrk.txt" ||
+    say "warning: wrk counted errors: $(grep -oE 'connect=.*' "$out/wrk.txt")"
+
+hz=$(getconf CLK_TCK)
+# perf takes a moment to start and to stop: the CPU time is over the seconds between the two readings.
+requests=$(awk -v r="$rps" -v a="$started" -v b="$ended" 'BEGIN { printf "%.0f", r * (b - a) }')
+awk -v r="$rps" -v u=$((user1 - user0)) -v s=$((system1 - system0)) -v hz="$hz" -v n="$requests" 'BEGIN {
+    printf "%s req/s; server CPU per request: user %.3f us, kernel %.3f us (%.2f s user, %.2f s kernel in %.2f s)\n",
+        r, u / hz * 1e6 / n, s / hz * 1e6 / n, u / hz, s / hz, n / r }'
+# Counted while the tracepoints slow the server, so given per read (recvfrom or read) rather than per request.
+awk -F, -v seconds="$SYSCALL_SECONDS" '$3 ~ /syscalls/ && $1 ~ /^[0-9]+$/ {
+        name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all"
+        count[name] = $1; order[++names] = name
+    }
+    END {
+        reads = count["recvfrom"] + count["read"]
+        if (reads == 0) { print "no reads counted"; exit }
+        printf "system calls in %d s: %d reads;", seconds, reads
+        for (i = 1; i <= names; i++) if (order[i] != "recvfrom" && order[i] != "read") printf " %s %.3f", order[i], count[order[i]] / reads
+        print " per read"
+    }' "$out/syscalls.csv"
+# Each function's share of the samples, as ns per request of the server's CPU time (user + kernel).
+perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
+    awk -v top="$TOP" -v u=$((user1 - user0)) -v s=$((system1 - system0)) -v hz="$hz" -v n="$requests" '
+        /^#/ || NF < 4 { next }
+        {
+            share = $1; sub(/%/, "", share)
+            dso = $2; name = $0; sub(/^[^\]]*\] +/, "", name)
+            if (shown++ < top) printf "%8.1f ns  %5.2f%%  %-22s %s\n", share / 100 * (u + s) / hz * 1e9 / n, share, dso, substr(name, 1, 110)
+        }'
+say "perf.data, wrk's output and the server's log: $out (perf report -i $out/perf.data)"
