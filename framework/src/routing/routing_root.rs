@@ -175,7 +175,7 @@ fn resolve_call(call: &ApplicationCall) -> Result<Option<(&Arc<RoutePipelines>, 
     let request = RoutingRequest::from_call(call, ignores_trailing_slash(call));
     let development = application.environment().development();
     let traced = tracing::enabled!(target: TARGET, tracing::Level::TRACE);
-    let resolution = if development || traced {
+    let mut resolution = if development || traced {
         let (resolution, trace) = root.resolve_traced(&request)?;
         if traced {
             tracing::trace!(target: TARGET, "{trace}");
@@ -187,10 +187,10 @@ fn resolve_call(call: &ApplicationCall) -> Result<Option<(&Arc<RoutePipelines>, 
     } else {
         root.resolve(&request)?
     };
-    match resolution {
+    match &mut resolution {
         Resolution::Matched(matched) => {
             let pipelines = matched.pipelines(application)?;
-            Ok(Some((pipelines, matched.into_parameters())))
+            Ok(Some((pipelines, matched.take_parameters())))
         }
         Resolution::Failed(failed) => {
             let allow = (!failed.allow().is_empty()).then(|| {
