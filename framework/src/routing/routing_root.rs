@@ -175,19 +175,25 @@ fn resolve_call(call: &ApplicationCall) -> Result<Option<(&Arc<RoutePipelines>, 
     let request = RoutingRequest::from_call(call, ignores_trailing_slash(call));
     let development = application.environment().development();
     let traced = tracing::enabled!(target: TARGET, tracing::Level::TRACE);
-    let mut resolution = if development || traced {
-        let (resolution, trace) = root.resolve_traced(&request)?;
-        if traced {
-            tracing::trace!(target: TARGET, "{trace}");
-        }
-        if development {
-            call.attributes().put(&ROUTE_TRACE, Arc::new(trace));
-        }
-        resolution
+    // Matched where it lies (by reference), not moved out of the `Result`: each move of a resolution copies it.
+    let mut resolved = if development || traced {
+        root.resolve_traced(&request).map(|(resolution, trace)| {
+            if traced {
+                tracing::trace!(target: TARGET, "{trace}");
+            }
+            if development {
+                call.attributes().put(&ROUTE_TRACE, Arc::new(trace));
+            }
+            resolution
+        })
     } else {
-        root.resolve(&request)?
+        root.resolve(&request)
     };
-    match &mut resolution {
+    let resolution = match &mut resolved {
+        Ok(resolution) => resolution,
+        Err(_) => return resolved.map(|_| None),
+    };
+    match resolution {
         Resolution::Matched(matched) => {
             let pipelines = matched.pipelines(application)?;
             Ok(Some((pipelines, matched.take_parameters())))
