@@ -2,7 +2,7 @@
 # Where one server's time goes under load: the server pinned to SERVER_CPU, wrk to CLIENT_CPU (pipelined
 # /plaintext by default, as bench/load.sh runs it), and, while wrk runs, `perf record -e cpu-clock` and `perf stat`
 # of the server's system calls. Prints the requests per second, the server's user and kernel CPU time per
-# request, its system calls per request, and the functions that took the most CPU time, in ns per request.
+# request, its system calls per read, and the functions that took the most CPU time, in ns per request.
 # See bench/README.md, "Profiles under load".
 #
 #   bench/profile.sh rotor-cio                          # pipelined /plaintext, 256 connections, depth 16
@@ -15,9 +15,10 @@
 # (where perf.data and the logs go; default $PEERS_TARGET_DIR/profiles/<server>-<UTC time>).
 #
 # perf's sampling (about 4,000 samples a second) slows the server by a few per cent; compare profiles with each
-# other, and take throughput from bench/load.sh. The system calls are counted for 2 s after the profile, while
-# wrk still runs (per read: the tracepoints slow the server); the CPU time per request is over the profile's
-# seconds (from just before perf starts to just after it stops), at wrk's average rate.
+# other, and take throughput from bench/load.sh. The CPU time per request is the server's CPU time from just
+# before perf starts to just after it stops, over the requests of that time at the rate of the wrk run that
+# brackets it. The system calls are counted over 2 s of a second wrk run (apart: the tracepoints slow every
+# call, so they are given per read). perf needs root or kernel.perf_event_paranoid <= 0 for another process.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,9 +61,10 @@ if ! command -v wrk >/dev/null || ! command -v perf >/dev/null; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq wrk linux-perf >/dev/null
 fi
-for tool in wrk perf taskset cargo awk; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+for tool in wrk perf taskset awk; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
 if [[ -z ${BINARY:-} && $SKIP_BUILD != 1 ]]; then
+    command -v cargo >/dev/null || die "cargo is missing (SKIP_BUILD=1 uses what is built)"
     say "building $server (release: fat LTO, one codegen unit) into $PEERS_TARGET_DIR"
     cargo build --release --locked --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR" \
         -p "${package[$server]}"
@@ -103,34 +105,46 @@ if ((DEPTH > 1)); then
     script=pipeline.lua
     args=(-- "$DEPTH")
 fi
-run_wrk() { # run_wrk <seconds>
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"$1s" --timeout 2s -H "Accept: $accept" \
-        -H 'Connection: keep-alive' -s "$bench/wrk/$script" "http://127.0.0.1:$port/$ENDPOINT" "${args[@]}"
+# wrk itself (taskset execs it), so that `$!` is wrk and the cleanup stops it.
+wrk=(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" --timeout 2s -H "Accept: $accept" -H 'Connection: keep-alive'
+    -s "$bench/wrk/$script")
+url=http://127.0.0.1:$port/$ENDPOINT
+rps_of() { # rps_of <wrk output file>: the requests per second it reports
+    local rps
+    rps=$(grep -oE 'rps=[0-9.]+' "$1" | cut -d= -f2) || true
+    [[ -n $rps ]] || die "no result from wrk: $(cat "$1")"
+    grep -qE 'connect=0 read=0 write=0 status=0 timeout=0' "$1" ||
+        say "warning: wrk counted errors: $(grep -oE 'connect=.*' "$1")"
+    echo "$rps"
 }
 say "$server ($program) on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU: /$ENDPOINT, $CONNECTIONS connections, depth $DEPTH"
-run_wrk "$WARMUP" >/dev/null
-# One wrk run covers the profile and then the count of system calls (apart: enabling the system-call
-# tracepoints slows every call), with margins for perf to start and stop.
-run_wrk $((DURATION + SYSCALL_SECONDS + 6)) >"$out/wrk.txt" &
+"${wrk[@]}" -d"${WARMUP}s" "$url" "${args[@]}" >/dev/null || die "the warm-up run of wrk failed"
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
+# The profile, inside a wrk run with a second before it and the time perf takes to start and stop after it.
+"${wrk[@]}" -d"$((DURATION + 4))s" "$url" "${args[@]}" >"$out/wrk.txt" &
 wrk_pid=$!
 sleep 1
-cpu_ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
 read -r user0 system0 < <(cpu_ticks)
 started=$(date +%s.%N)
-perf record -q -e cpu-clock -F 3999 -p "$server_pid" -o "$out/perf.data" -- sleep "$DURATION" >/dev/null 2>&1
+perf record -q -e cpu-clock -F 3999 -p "$server_pid" -o "$out/perf.data" -- sleep "$DURATION" \
+    >"$out/perf-record.log" 2>&1 ||
+    die "perf record failed (root, or kernel.perf_event_paranoid <= 0, is needed): $(cat "$out/perf-record.log")"
 read -r user1 system1 < <(cpu_ticks)
 ended=$(date +%s.%N)
+wait "$wrk_pid" || die "wrk failed: $(cat "$out/wrk.txt")"
+wrk_pid=
+rps=$(rps_of "$out/wrk.txt")
+# The system calls, in a run of their own.
+"${wrk[@]}" -d"$((SYSCALL_SECONDS + 3))s" "$url" "${args[@]}" >"$out/wrk-syscalls.txt" &
+wrk_pid=$!
 sleep 1
 perf stat -x, -o "$out/syscalls.csv" -p "$server_pid" -e raw_syscalls:sys_enter,syscalls:sys_enter_recvfrom \
     -e syscalls:sys_enter_read,syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev \
-    -e syscalls:sys_enter_epoll_wait -- sleep "$SYSCALL_SECONDS" 2>/dev/null ||
-    die "perf stat failed (see $out/syscalls.csv)"
-wait "$wrk_pid" || die "wrk failed: $(cat "$out/wrk.txt")"
+    -e syscalls:sys_enter_epoll_wait -- sleep "$SYSCALL_SECONDS" 2>"$out/perf-stat.log" ||
+    die "perf stat failed: $(cat "$out/perf-stat.log")"
+wait "$wrk_pid" || die "wrk failed: $(cat "$out/wrk-syscalls.txt")"
 wrk_pid=
-rps=$(grep -oE 'rps=[0-9.]+' "$out/wrk.txt" | cut -d= -f2)
-[[ -n $rps ]] || die "no result from wrk: $(cat "$out/wrk.txt")"
-grep -qE 'connect=0 read=0 write=0 status=0 timeout=0' "$out/wrk.txt" ||
-    say "warning: wrk counted errors: $(grep -oE 'connect=.*' "$out/wrk.txt")"
+rps_of "$out/wrk-syscalls.txt" >/dev/null
 
 hz=$(getconf CLK_TCK)
 # perf takes a moment to start and to stop: the CPU time is over the seconds between the two readings.
@@ -156,7 +170,7 @@ perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null
         /^#/ || NF < 4 { next }
         {
             share = $1; sub(/%/, "", share)
-            dso = $2; name = $0; sub(/^[^\]]*\] +/, "", name)
+            dso = $2; name = $0; sub(/^ *[0-9.]+% +[^ ]+ +\[[.kgu]\] +/, "", name)
             if (shown++ < top) printf "%8.1f ns  %5.2f%%  %-22s %s\n", share / 100 * (u + s) / hz * 1e9 / n, share, dso, substr(name, 1, 110)
         }'
 say "perf.data, wrk's output and the server's log: $out (perf report -i $out/perf.data)"

@@ -4,8 +4,8 @@ counts of bench/instructions/measure.sh for the same server.
 
     speed.py PERF_DATA NS_PER_REQUEST SMALL.callgrind LARGE.callgrind REQUESTS [TOP]
 
-PERF_DATA is the profile's perf.data, NS_PER_REQUEST the server's CPU time per request in that profile (user plus
-kernel, as profile.sh prints it, in ns); SMALL and LARGE are measure.sh's two callgrind files of the same server
+PERF_DATA is the profile's perf.data, NS_PER_REQUEST the server's CPU time per request in that profile in ns
+(profile.sh prints the user and the kernel part in µs: their sum times 1,000); SMALL and LARGE are measure.sh's two callgrind files of the same server
 and path, REQUESTS their difference in requests (8,192 with measure.sh's defaults). For the functions that took
 the most time it prints the ns per request (the function's share of the samples), the instructions per request
 (callgrind's own cost of the function, whatever file the inlined code came from) and instructions per ns: a
@@ -43,8 +43,8 @@ def own_instructions(path):
         name = re.sub(r"\s*\[[^\]]*\]\s*$", "", match.group(2))
         if name == "PROGRAM TOTALS":
             continue
-        if name.startswith(("/", ".")) and ":" in name:
-            name = name.split(":", 1)[1]
+        # The file the code came from (`/…/x.rs:`, `./…:`, `???:` without debug symbols), not a path's `::`.
+        name = re.sub(r"^[^:]*:(?!:)", "", name)
         counts[name] += int(match.group(1).replace(",", ""))
     return counts
 
@@ -61,12 +61,19 @@ def main():
         ["perf", "report", "-i", perf_data, "--no-children", "--sort", "sym", "--stdio"],
         capture_output=True, text=True, check=True,
     ).stdout
-    rows = []
+    # perf lists a symbol once per address range it knows by that name (a closure and its copies): summed here,
+    # so that each function meets its callgrind count once.
+    shares = collections.Counter()
+    spaces = {}
     for line in report.splitlines():
         match = re.match(r"^\s*([\d.]+)%\s+\[(.)\]\s+(.*?)\s*$", line)
         if not match:
             continue
-        share, space, name = float(match.group(1)), match.group(2), match.group(3)
+        shares[match.group(3)] += float(match.group(1))
+        spaces[match.group(3)] = match.group(2)
+    rows = []
+    for name, share in shares.items():
+        space = spaces[name]
         instructions = per_request.get(name)
         if instructions is None and space != "k":
             for alias, variants in LIBC_ALIASES:
@@ -74,11 +81,15 @@ def main():
                     instructions = sum(per_request.get(variant, 0) for variant in variants)
                     break
         rows.append((share / 100 * ns_per_request, instructions, "[kernel] " + name if space == "k" else name))
-    user = [row for row in rows if row[1] is not None]
-    user_ns = sum(row[0] for row in user)
-    user_instructions = sum(value for value in per_request.values() if value > 0)
-    print(f"user code: {user_ns:.0f} ns and {user_instructions:.0f} instructions per request in the profile's "
-          f"functions, {user_instructions / user_ns:.2f} instructions per ns on average")
+    matched = [row for row in rows if row[1]]
+    matched_ns = sum(row[0] for row in matched)
+    matched_instructions = sum(row[1] for row in matched)
+    total = sum(value for value in per_request.values() if value > 0)
+    if matched_ns == 0:
+        sys.exit("speed.py: no function of the profile has a count in the callgrind files (another server?)")
+    print(f"{total:.0f} instructions per request in all; the profile's functions that callgrind counted: "
+          f"{matched_instructions:.0f} instructions in {matched_ns:.0f} ns per request, "
+          f"{matched_instructions / matched_ns:.2f} instructions per ns")
     print(f"{'ns/request':>10} {'instructions':>12} {'per ns':>6}  function")
     for ns, instructions, name in sorted(rows, key=lambda row: row[0], reverse=True)[:top]:
         if instructions is None:

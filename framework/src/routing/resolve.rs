@@ -167,7 +167,10 @@ impl<'r, 'a> Matched<'r, 'a> {
     }
 
     /// Takes the captured path parameters out of a match that stays where it is (routing's own use: passing the
-    /// match by value copied it, 136 bytes just written by the resolution).
+    /// match by value copied it, 136 bytes just written by the resolution). Meant for a match that is
+    /// not asked for its parameters again: afterwards [`parameters`](Self::parameters) makes them again from the
+    /// borrowed captures only, which a match the tree walk found does not have (its parameters were in the part
+    /// taken).
     pub(crate) fn take_parameters(&mut self) -> Parameters {
         match self.lazy.get_mut().and_then(|lazy| lazy.parameters.take()) {
             Some(parameters) => parameters,
