@@ -174,8 +174,8 @@ impl ApplicationCall {
     /// ([`ApplicationResponse::take_engine_response`]) and gives the request's header map back
     /// ([`into_request_headers`](Self::into_request_headers)) with one uniqueness check of this handle instead of
     /// a lock of the call's state and a check. When another handle still holds the call, the answer is taken under
-    /// the lock and the map is `None`. The call's own state (its body, attributes) is dropped after the answer is taken:
-    /// here when this is the last handle, else when the last one goes, as with a drop of this handle.
+    /// the lock and the map is `None`. The call's own state (its body, attributes) is dropped after the answer is
+    /// taken: here when this is the last handle, else when the last one goes, as with a drop of this handle.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
