@@ -15,7 +15,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use rotor::call::{Body, EngineResponse};
+use rotor::call::{Body, EngineResponse, RawField, RequestHeaders};
 use rotor::engine::ProtocolLimits;
 use rotor::{Application, ApplicationCall};
 use rotor_host_common::{ConnectionHandler, EngineState, SignalWatch, Signals, Watch};
@@ -25,12 +25,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::field_names::FieldNames;
 use crate::head::{self, Framing, Peer};
-use crate::header_maps;
 use crate::inbound::Inbound;
 use crate::outbound::{FLUSH_AT, Outbound};
 use crate::request_body::{BodyReader, CONTINUE_OWED, Continue, RequestBody, take_over_continue};
 use crate::response::{self, Answering};
 
+/// The largest vector of parsed fields a connection keeps for its next request (48 bytes a field); a larger one,
+/// grown by a request with many fields, is freed.
+const MAX_KEPT_FIELDS: usize = 32;
 /// How much of a body the call left unread the connection reads and discards to stay open; above it, it closes.
 const DRAIN_LIMIT: u64 = 64 * 1024;
 /// How long discarding an unread body, or lingering before a close, may take.
@@ -88,6 +90,8 @@ struct Connection<'s> {
     out: Outbound,
     /// Scratch space for the head parser.
     spans: Vec<head::FieldSpan>,
+    /// The vector the next request's parsed fields go into: the last request's, given back emptied by its call.
+    fields: Vec<RawField>,
     /// The field names this connection's requests sent, by position (see `field_names`).
     names: FieldNames,
     /// Requests begun on this connection.
@@ -115,6 +119,7 @@ impl<'s> Connection<'s> {
             // A client that reads nothing of an answer for the idle timeout is idle too.
             out: Outbound::new(write, shared.limits.connection_idle_timeout),
             spans: Vec::new(),
+            fields: Vec::new(),
             names: FieldNames::default(),
             served: 0,
             head_since: None,
@@ -153,7 +158,8 @@ impl<'s> Connection<'s> {
     async fn answer(&mut self) -> Option<bool> {
         let inbound = self.inbound.as_mut()?;
         let peer = Peer { remote: self.remote_addr, local: self.local_addr };
-        let head = match head::parse(&mut inbound.buffer, &self.shared.limits, &mut self.spans, &mut self.names, peer) {
+        let (spans, fields, names) = (&mut self.spans, &mut self.fields, &mut self.names);
+        let head = match head::parse(&mut inbound.buffer, &self.shared.limits, spans, fields, names, peer) {
             Ok(Some(head)) => head,
             Ok(None) => return None,
             Err(refusal) => {
@@ -197,10 +203,13 @@ impl<'s> Connection<'s> {
         let mut execution = ApplicationCall::new(Arc::clone(&shared.application), head.request, body).execute();
         let _ = (&mut execution).await;
         // Dropping the call (after its answer is taken) drops the request body, unless the call handed it on: it
-        // comes home now. The request's header map is kept for the next head this thread parses.
+        // comes home now. The vector of the request's parsed fields is kept for the connection's next head (a map
+        // the application had built from them is dropped).
         let (mut taken, headers) = execution.into_call().into_engine_parts();
-        if let Some(headers) = headers {
-            header_maps::put(headers);
+        if let Some((_, Some(fields))) = headers.map(RequestHeaders::into_parts) {
+            if fields.capacity() <= MAX_KEPT_FIELDS {
+                self.fields = fields;
+            }
         }
         if shared.signals.state() != EngineState::Running {
             answering.keep_alive = false;

@@ -13,12 +13,11 @@ use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
-use rotor::call::ApplicationRequest;
+use http::{HeaderName, Method, StatusCode, Uri, Version};
+use rotor::call::{ApplicationRequest, RawField, RequestHeaders};
 use rotor::engine::ProtocolLimits;
 
 use crate::field_names::FieldNames;
-use crate::header_maps;
 
 /// How many header fields httparse parses into an array on the stack; a larger `maxHeaders` uses one on the heap.
 const INLINE_FIELDS: usize = 128;
@@ -93,7 +92,8 @@ struct Scanned {
 
 /// Parses the request head at the front of `buffer`, which came from `peer`, and splits it off; `Ok(None)` while
 /// it is incomplete.
-/// `spans` is scratch space the connection keeps from one request to the next.
+/// `spans` is scratch space the connection keeps from one request to the next; `fields` is the connection's
+/// spare vector of parsed fields (the last request's, given back emptied), taken for this request's.
 ///
 /// # Errors
 /// A [`Refusal`] for a head that is malformed or over a limit (as soon as the buffer proves it).
@@ -101,6 +101,7 @@ pub(crate) fn parse(
     buffer: &mut BytesMut,
     limits: &ProtocolLimits,
     spans: &mut Vec<FieldSpan>,
+    fields: &mut Vec<RawField>,
     names: &mut FieldNames,
     peer: Peer,
 ) -> Result<Option<Head>, Refusal> {
@@ -118,57 +119,21 @@ pub(crate) fn parse(
         scan(buffer, limits, &mut fields, spans)?
     };
     let Some(scanned) = scanned else { return Ok(None) };
-    // The head is split off and its values shared, not copied.
+    // The head is split off and handed to the call with where its fields lie: values are neither copied nor
+    // made into `HeaderValue`s (with a reference count each) unless the application asks for the header map.
     let head: Bytes = buffer.split_to(scanned.length).freeze();
-    let mut headers = header_maps::take();
-    headers.reserve(spans.len());
-    let mut fields = ProtocolFields::default();
+    let mut raw = std::mem::take(fields);
+    raw.reserve(spans.len());
+    let mut protocol = ProtocolFields::default();
     for (position, (name, value)) in spans.drain(..).enumerate() {
         let name = names.name(position, &head[name]).map_err(|_| MALFORMED)?;
-        let value = field_value(head.slice(value))?;
-        fields.note(&name, &value);
-        headers.append(name, value);
+        protocol.note(&name, &head[value.clone()]);
+        raw.push((name, value));
     }
     names.end_request();
     let uri = Uri::from_maybe_shared(head.slice(scanned.target)).map_err(|_| MALFORMED)?;
-    read_head(scanned.method, uri, scanned.version, headers, fields, limits, peer).map(Some)
-}
-
-/// A field's value as the call gets it: shared with the head, not copied, and not checked byte by byte a second
-/// time when it is plain ASCII.
-///
-/// httparse lets only HTAB, visible ASCII and obs-text (0x80-0xFF) into a value (its `HEADER_VALUE_MAP`), all of
-/// which `HeaderValue` accepts, so `HeaderValue::from_maybe_shared`'s own pass over every byte can only succeed;
-/// it cost about 4 instructions a byte, 500 a request of a browser's size (`bench/instructions/measure.sh`). An
-/// ASCII value (checked here a word at a time) skips it; one with obs-text still goes through it.
-#[allow(unsafe_code)]
-fn field_value(value: Bytes) -> Result<HeaderValue, Refusal> {
-    if is_ascii(&value) {
-        // SAFETY: `from_maybe_shared_unchecked` requires valid UTF-8 (its documented contract; a debug build checks
-        // the bytes as `from_maybe_shared` does); `value` is all ASCII, checked just above, so it is. That it holds
-        // no byte a `HeaderValue` refuses (a control character other than HTAB) is httparse's check of the value,
-        // and `every_parsed_value_is_one_header_value_accepts` below checks it for every byte value, in short values
-        // and in long ones that reach httparse's vectorised scanners.
-        Ok(unsafe { HeaderValue::from_maybe_shared_unchecked(value) })
-    } else {
-        HeaderValue::from_maybe_shared(value).map_err(|_| MALFORMED)
-    }
-}
-
-/// True if every byte of `bytes` is ASCII: `<[u8]>::is_ascii`, eight bytes at a time with the last (partial) eight
-/// read overlapping the ones before; about half the instructions of the standard one on a browser's `Accept`
-/// value (86 against 152 for 87 bytes, counted with callgrind on a loop of each).
-fn is_ascii(bytes: &[u8]) -> bool {
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    let words = bytes.chunks_exact(8);
-    let rest = words.remainder();
-    // A chunk of `chunks_exact(8)` is always 8 bytes; were it not, it would count as non-ASCII (the checked path).
-    let body = words.fold(0, |seen, word| seen | u64::from_ne_bytes(word.try_into().unwrap_or([0x80; 8])));
-    let tail = match bytes.last_chunk::<8>() {
-        Some(last) if !rest.is_empty() => u64::from_ne_bytes(*last),
-        _ => rest.iter().fold(0, |seen, &byte| seen | u64::from(byte)),
-    };
-    (body | tail) & HIGH_BITS == 0
+    let headers = RequestHeaders::from_raw(head, raw);
+    read_head(scanned.method, uri, scanned.version, headers, protocol, limits, peer).map(Some)
 }
 
 /// Parses the head at the front of `buffer` into `fields` and checks its sizes; records where the fields lie in
@@ -250,14 +215,14 @@ struct ProtocolFields {
 }
 
 impl ProtocolFields {
-    fn note(&mut self, name: &HeaderName, value: &HeaderValue) {
+    fn note(&mut self, name: &HeaderName, value: &[u8]) {
         if *name == HOST {
             self.hosts += 1;
         } else if *name == CONTENT_LENGTH {
-            self.note_length(value.as_bytes());
+            self.note_length(value);
         } else if *name == TRANSFER_ENCODING {
             self.transfer_encoding = true;
-            for coding in value.as_bytes().split(|&byte| byte == b',') {
+            for coding in value.split(|&byte| byte == b',') {
                 let coding = coding.trim_ascii();
                 if coding.eq_ignore_ascii_case(b"chunked") {
                     self.chunked += 1;
@@ -269,13 +234,13 @@ impl ProtocolFields {
                 }
             }
         } else if *name == CONNECTION {
-            for token in value.as_bytes().split(|&byte| byte == b',') {
+            for token in value.split(|&byte| byte == b',') {
                 let token = token.trim_ascii();
                 self.close |= token.eq_ignore_ascii_case(b"close");
                 self.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
             }
         } else if *name == EXPECT {
-            let continues = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
+            let continues = value.eq_ignore_ascii_case(b"100-continue");
             self.expect = Some(self.expect.unwrap_or(true) && continues);
         }
     }
@@ -334,7 +299,7 @@ fn read_head(
     method: Method,
     uri: Uri,
     version: Version,
-    headers: HeaderMap,
+    headers: RequestHeaders,
     mut fields: ProtocolFields,
     limits: &ProtocolLimits,
     peer: Peer,
@@ -383,6 +348,8 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderValue;
+
     use super::*;
 
     const PEER: Peer = Peer {
@@ -392,7 +359,8 @@ mod tests {
 
     fn parse_all(raw: &[u8]) -> (Result<Option<Head>, Refusal>, usize) {
         let mut buffer = BytesMut::from(raw);
-        let result = parse(&mut buffer, &ProtocolLimits::default(), &mut Vec::new(), &mut FieldNames::default(), PEER);
+        let limits = ProtocolLimits::default();
+        let result = parse(&mut buffer, &limits, &mut Vec::new(), &mut Vec::new(), &mut FieldNames::default(), PEER);
         (result, buffer.len())
     }
 
@@ -449,7 +417,7 @@ mod tests {
         let limits =
             ProtocolLimits { max_initial_line_length: 20, max_headers: 2, max_header_size: 40, ..Default::default() };
         let check = |raw: &[u8]| {
-            parse(&mut BytesMut::from(raw), &limits, &mut Vec::new(), &mut FieldNames::default(), PEER)
+            parse(&mut BytesMut::from(raw), &limits, &mut Vec::new(), &mut Vec::new(), &mut FieldNames::default(), PEER)
                 .map(|head| head.is_some())
         };
         assert_eq!(check(b"GET /0123456789012 HTTP/1.1\r\nHost: t\r\n\r\n"), Err(LINE_TOO_LONG));
@@ -471,7 +439,8 @@ mod tests {
             raw.extend_from_slice(format!("X-{index}: v\r\n").as_bytes());
         }
         raw.extend_from_slice(b"\r\n");
-        let head = parse(&mut BytesMut::from(&raw[..]), &many, &mut Vec::new(), &mut FieldNames::default(), PEER)
+        let mut names = FieldNames::default();
+        let head = parse(&mut BytesMut::from(&raw[..]), &many, &mut Vec::new(), &mut Vec::new(), &mut names, PEER)
             .unwrap()
             .unwrap();
         assert_eq!(head.request.headers().len(), 151);
@@ -509,8 +478,9 @@ mod tests {
     fn every_parsed_value_is_one_header_value_accepts() {
         // Each byte value in the middle of a short value, and of a long one (httparse scans a long value 16 or 32
         // bytes at a time with SSE4.2 or AVX2 where the CPU has them): a head httparse takes gives values equal to
-        // what `HeaderValue::from_bytes` (the checked constructor) makes of the same bytes, or is refused; the
-        // ASCII ones skip that check in `field_value`.
+        // what `HeaderValue::from_bytes` (the checked constructor) makes of the same bytes, or is refused. The call
+        // gets the values where they lie and its map is built from them on first use: no value httparse takes is
+        // left out of the map, and a lookup of the name without the map finds the same bytes.
         let long = |byte: u8| [vec![b'a'; 64], vec![byte], vec![b'z'; 64]].concat();
         let values = (0..=255u8).flat_map(|byte| [vec![b'a', byte, b'z'], long(byte)]);
         let mut accepted = 0;
@@ -520,7 +490,11 @@ mod tests {
             raw.extend_from_slice(b"\r\n\r\n");
             let Ok(Some(head)) = parse_all(&raw).0 else { continue };
             accepted += 1;
+            let name = HeaderName::from_static("x-value");
+            let unbuilt = head.request.header_values(&name).map(<[u8]>::to_vec).collect::<Vec<_>>();
+            assert!(!head.request.request_headers().is_map_built());
             let parsed = &head.request.headers()["x-value"];
+            assert_eq!(unbuilt, [parsed.as_bytes()], "{value:?}");
             let checked = HeaderValue::from_bytes(parsed.as_bytes()).expect("a value HeaderValue accepts");
             assert_eq!(*parsed, checked);
             assert!(!parsed.as_bytes().iter().any(|&b| b == b'\r' || b == b'\n' || b == 0), "{value:?}");
@@ -530,18 +504,5 @@ mod tests {
         }
         // HTAB, space, visible ASCII and obs-text in the middle of a value: 1 + 1 + 94 + 128, short and long.
         assert_eq!(accepted, 2 * 224);
-    }
-
-    #[test]
-    fn is_ascii_agrees_with_the_standard_one() {
-        for length in 0..40 {
-            let plain = vec![b'a'; length];
-            assert!(is_ascii(&plain), "{length}");
-            for high in 0..length {
-                let mut bytes = plain.clone();
-                bytes[high] = 0x80 | (high as u8);
-                assert_eq!(is_ascii(&bytes), bytes.is_ascii(), "{length} bytes, byte {high} high");
-            }
-        }
     }
 }

@@ -1,7 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
-// Denied, not forbidden: `head::field_value` is the one exception, with the reason it is sound.
-#![deny(unsafe_code)]
 
 mod chunked;
 mod connection;
@@ -9,7 +7,6 @@ mod date;
 mod engine;
 mod field_names;
 mod head;
-mod header_maps;
 mod inbound;
 mod outbound;
 mod request_body;

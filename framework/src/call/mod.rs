@@ -7,6 +7,7 @@ mod engine_response;
 mod parameters;
 mod receive;
 mod request;
+mod request_headers;
 mod respond;
 mod response;
 mod response_defaults;
@@ -26,6 +27,8 @@ pub use engine_response::{EngineResponse, Fields};
 pub use parameters::Parameters;
 pub use receive::{ApplicationReceivePipeline, ReceiveContext, ReceiveRequest};
 pub use request::ApplicationRequest;
+pub(crate) use request_headers::visible_ascii;
+pub use request_headers::{RawField, RequestHeaders, Values};
 pub use respond::Respond;
 pub use response::{ApplicationResponse, HeadersGuard};
 pub(crate) use response_defaults::{DefaultFields, MAX_DEFERRED, ResponseDefaults};
@@ -149,9 +152,9 @@ impl ApplicationCall {
         &self.inner.request
     }
 
-    /// Ends the call and gives its request's header map back, for an engine that parses its next request head
-    /// into the same map (two allocations and two frees fewer per request): `Some` when this is the call's last
-    /// handle, `None` when something else still holds the call (it is only dropped here then). Either way the
+    /// Ends the call and gives its request's header fields back ([`RequestHeaders::into_parts`]: the map if there
+    /// is one, the vector of parsed fields if the engine gave them so), for an engine that parses its next request
+    /// head into them (allocations fewer per request): `Some` when this is the call's last handle, `None` when something else still holds the call (it is only dropped here then). Either way the
     /// call's own state (its body, response, attributes) is dropped as a drop of this handle would.
     ///
     /// ```
@@ -164,17 +167,17 @@ impl ApplicationCall {
     /// let kept = call.clone();
     /// assert!(call.into_request_headers().is_none(), "another handle holds the call");
     /// let headers = kept.into_request_headers().expect("the last handle");
-    /// assert_eq!(headers["x-a"], "1");
+    /// assert_eq!(headers.map()["x-a"], "1");
     /// ```
-    pub fn into_request_headers(mut self) -> Option<http::HeaderMap> {
+    pub fn into_request_headers(mut self) -> Option<RequestHeaders> {
         Arc::get_mut(&mut self.inner).map(|inner| inner.request.take_headers())
     }
 
     /// Ends the call as an engine does once its execution is over: takes the answer
-    /// ([`ApplicationResponse::take_engine_response`]) and gives the request's header map back
+    /// ([`ApplicationResponse::take_engine_response`]) and gives the request's header fields back
     /// ([`into_request_headers`](Self::into_request_headers)) with one uniqueness check of this handle instead of
     /// a lock of the call's state and a check. When another handle still holds the call, the answer is taken under
-    /// the lock and the map is `None`. The call's own state (its body, attributes) is dropped after the answer is
+    /// the lock and the fields are `None`. The call's own state (its body, attributes) is dropped after the answer is
     /// taken: here when this is the last handle, else when the last one goes, as with a drop of this handle.
     ///
     /// ```
@@ -196,7 +199,7 @@ impl ApplicationCall {
     /// (&mut execution).await.unwrap();
     /// let (answer, headers) = execution.into_call().into_engine_parts();
     /// assert_eq!(answer.expect("answered").status(), 200);
-    /// assert_eq!(headers.expect("the last handle")["x-a"], "1");
+    /// assert_eq!(headers.expect("the last handle").map()["x-a"], "1");
     ///
     /// let mut execution = ApplicationCall::new(app, request(), Body::empty()).execute();
     /// (&mut execution).await.unwrap();
@@ -206,7 +209,7 @@ impl ApplicationCall {
     /// assert!(kept.response().take_engine_response().is_none(), "taken once");
     /// # });
     /// ```
-    pub fn into_engine_parts(mut self) -> (Option<EngineResponse>, Option<http::HeaderMap>) {
+    pub fn into_engine_parts(mut self) -> (Option<EngineResponse>, Option<RequestHeaders>) {
         match Arc::get_mut(&mut self.inner) {
             Some(inner) => {
                 let state = inner.state.get_mut().unwrap_or_else(PoisonError::into_inner);

@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
-use http::{Extensions, HeaderMap, Method, Uri, Version};
+use http::{Extensions, HeaderMap, HeaderName, Method, Uri, Version};
 
 use super::Parameters;
+use super::request_headers::{RequestHeaders, Values, visible_ascii};
 
 /// The head of a request as the engine parsed it: method, URI, version, headers, and the addresses of both
 /// ends. The body is not here; it streams into the call and is read with
@@ -27,7 +28,7 @@ pub struct ApplicationRequest {
     method: Method,
     uri: Uri,
     version: Version,
-    headers: HeaderMap,
+    headers: RequestHeaders,
     extensions: Extensions,
     remote_addr: Option<SocketAddr>,
     local_addr: Option<SocketAddr>,
@@ -43,7 +44,7 @@ impl ApplicationRequest {
             method: parts.method,
             uri: parts.uri,
             version: parts.version,
-            headers: parts.headers,
+            headers: parts.headers.into(),
             extensions: parts.extensions,
             remote_addr,
             local_addr,
@@ -54,7 +55,8 @@ impl ApplicationRequest {
     }
 
     /// A request from its head as an engine parsed it, without an `http::request::Parts` in between (an engine
-    /// that parses heads itself saves a move of the head per request); no extensions.
+    /// that parses heads itself saves a move of the head per request); no extensions. `headers` is a
+    /// `HeaderMap`, or the fields as parsed ([`RequestHeaders::from_raw`]), made into a map only if asked for.
     ///
     /// ```
     /// use rotor::call::ApplicationRequest;
@@ -68,7 +70,7 @@ impl ApplicationRequest {
         method: Method,
         uri: Uri,
         version: Version,
-        headers: HeaderMap,
+        headers: impl Into<RequestHeaders>,
         remote_addr: Option<SocketAddr>,
         local_addr: Option<SocketAddr>,
     ) -> Self {
@@ -76,7 +78,7 @@ impl ApplicationRequest {
             method,
             uri,
             version,
-            headers,
+            headers: headers.into(),
             extensions: Extensions::new(),
             remote_addr,
             local_addr,
@@ -163,29 +165,49 @@ impl ApplicationRequest {
         self.version
     }
 
-    /// The headers.
+    /// The headers, as a map. When the engine gave the fields as it parsed them, the map is built on the first
+    /// call; [`header`](Self::header) and [`header_values`](Self::header_values) read one name without it.
     pub fn headers(&self) -> &HeaderMap {
+        self.headers.map()
+    }
+
+    /// The header fields, however the engine gave them.
+    pub fn request_headers(&self) -> &RequestHeaders {
         &self.headers
     }
 
-    /// Takes the header map out, leaving an empty one (which allocates nothing).
-    pub(crate) fn take_headers(&mut self) -> HeaderMap {
+    /// Takes the header fields out, leaving none (which allocates nothing).
+    pub(crate) fn take_headers(&mut self) -> RequestHeaders {
         std::mem::take(&mut self.headers)
     }
 
-    /// The first value of header `name`, if it is present and visible ASCII.
+    /// The first value of header `name` (any case), if it is present and visible ASCII. Builds no map.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
+        self.headers.first_str(name)
+    }
+
+    /// Every value of header `name`, in order, as bytes. Builds no map.
+    ///
+    /// ```
+    /// use rotor::call::ApplicationRequest;
+    /// use rotor::http::header::ACCEPT;
+    ///
+    /// let head = rotor::http::Request::get("/").header("accept", "text/plain").header("accept", "*/*").body(()).unwrap();
+    /// let request = ApplicationRequest::new(head.into_parts().0, None, None);
+    /// assert_eq!(request.header_values(&ACCEPT).collect::<Vec<_>>(), [&b"text/plain"[..], b"*/*"]);
+    /// ```
+    pub fn header_values<'a>(&'a self, name: &'a HeaderName) -> Values<'a> {
+        self.headers.values(name)
     }
 
     /// The `Content-Type` header.
     pub fn content_type(&self) -> Option<&str> {
-        self.headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok())
+        self.headers.first(&CONTENT_TYPE).and_then(visible_ascii)
     }
 
     /// The `Content-Length` header, when it is a valid number.
     pub fn content_length(&self) -> Option<u64> {
-        self.headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.trim().parse().ok())
+        self.headers.first(&CONTENT_LENGTH).and_then(visible_ascii)?.trim().parse().ok()
     }
 
     /// The host the request was sent to: the URI's authority (HTTP/2, absolute-form) or the `Host` header.

@@ -6,7 +6,7 @@ use std::fmt;
 use http::header::HOST;
 use http::{HeaderMap, HeaderName, Method};
 
-use crate::call::{ApplicationCall, ApplicationRequest, AttributeKey, Parameters};
+use crate::call::{ApplicationCall, ApplicationRequest, AttributeKey, Parameters, visible_ascii};
 
 /// The call attribute that makes routing match HEAD requests to GET routes (set by AutoHeadResponse).
 pub const HEAD_AS_GET: AttributeKey<()> = AttributeKey::new("rotor.routing.HeadAsGet");
@@ -28,9 +28,11 @@ pub struct RoutingRequest<'a> {
     method: &'a Method,
     path: &'a str,
     query: Query<'a>,
+    /// Headers given with [`headers`](Self::headers); a request made from a call reads the call's instead.
     headers: Option<&'a HeaderMap>,
     host: Option<&'a str>,
-    /// The call's request, when made from a call: its query and host are read only when a selector asks.
+    /// The call's request, when made from a call: its query, headers and host are read only when a selector asks
+    /// (its header fields one name at a time, without building the request's map).
     call_request: Option<&'a ApplicationRequest>,
     local_port: Option<u16>,
     ignore_trailing_slash: bool,
@@ -76,7 +78,7 @@ impl<'a> RoutingRequest<'a> {
             method: request.method(),
             path: request.path(),
             query: Query::Call(request),
-            headers: Some(request.headers()),
+            headers: None,
             host: None,
             call_request: Some(request),
             local_port: request.local_addr().map(|addr| addr.port()),
@@ -162,9 +164,13 @@ impl<'a> RoutingRequest<'a> {
     }
 
     /// Every value of header `name` that is visible ASCII.
-    pub fn header_values<'s>(&'s self, name: &HeaderName) -> impl Iterator<Item = &'s str> + 's {
-        let values = self.headers.map(|headers| headers.get_all(name).iter());
-        values.into_iter().flatten().filter_map(|value| value.to_str().ok())
+    pub fn header_values<'s>(&'s self, name: &'s HeaderName) -> impl Iterator<Item = &'s str> + 's {
+        let given = self.headers.map(|headers| headers.get_all(name).iter().filter_map(|value| value.to_str().ok()));
+        let call = match (self.headers, self.call_request) {
+            (None, Some(request)) => Some(request.header_values(name).filter_map(visible_ascii)),
+            _ => None,
+        };
+        given.into_iter().flatten().chain(call.into_iter().flatten())
     }
 
     /// The host name (without port, lower-cased brackets kept for IPv6) and the port: the port of the host,

@@ -12,11 +12,13 @@ use std::sync::Arc;
 
 use std::cell::RefCell;
 
+use http::HeaderValue;
 use http::header::{ACCEPT, VARY};
-use http::{HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smallvec::SmallVec;
+
+use crate::call::{ApplicationRequest, visible_ascii};
 
 pub use config::ContentNegotiationConfig;
 pub use converter::{ContentConverter, IncomingTarget, OutgoingValue};
@@ -197,10 +199,10 @@ thread_local! {
     static LAST_NEGOTIATION: RefCell<(u64, Vec<u8>, Candidates)> = RefCell::new((0, Vec::new(), SmallVec::new()));
 }
 
-/// The candidates for the `Accept` fields in `headers`.
-fn candidates(headers: &HeaderMap, config: &ContentNegotiationConfig) -> Candidates {
-    let accept = headers.get_all(ACCEPT);
-    let mut values = accept.iter();
+/// The candidates for the `Accept` fields of `request` (read where they lie: no header map is built).
+fn candidates(request: &ApplicationRequest, config: &ContentNegotiationConfig) -> Candidates {
+    let accept = || request.header_values(&ACCEPT);
+    let mut values = accept();
     let single = match (values.next(), values.next()) {
         (Some(value), None) => Some(value),
         _ => None,
@@ -208,16 +210,16 @@ fn candidates(headers: &HeaderMap, config: &ContentNegotiationConfig) -> Candida
     // (A configuration that was never installed has id 0, and is not cached.)
     let cacheable = config.id != 0;
     let Some(single) = single.filter(|value| cacheable && value.len() <= MAX_CACHED_ACCEPT) else {
-        return negotiate_candidates(&accept.iter().collect::<SmallVec<[_; 4]>>(), config);
+        return negotiate_candidates(&accept().collect::<SmallVec<[_; 4]>>(), config);
     };
     LAST_NEGOTIATION.with(|last| {
         let mut last = last.borrow_mut();
         let (id, field, candidates) = &mut *last;
-        if *id != config.id || field.as_slice() != single.as_bytes() {
+        if *id != config.id || field.as_slice() != single {
             *candidates = negotiate_candidates(&[single], config);
             *id = config.id;
             field.clear();
-            field.extend_from_slice(single.as_bytes());
+            field.extend_from_slice(single);
         }
         candidates.clone()
     })
@@ -227,9 +229,9 @@ fn candidates(headers: &HeaderMap, config: &ContentNegotiationConfig) -> Candida
 const MAX_CACHED_ACCEPT: usize = 1024;
 
 /// The candidates for the `Accept` fields `accept`, worked out.
-fn negotiate_candidates(accept: &[&HeaderValue], config: &ContentNegotiationConfig) -> Candidates {
+fn negotiate_candidates(accept: &[&[u8]], config: &ContentNegotiationConfig) -> Candidates {
     // Fields that are not visible ASCII are ignored.
-    let values: SmallVec<[&str; 4]> = accept.iter().filter_map(|value| value.to_str().ok()).collect();
+    let values: SmallVec<[&str; 4]> = accept.iter().filter_map(|value| visible_ascii(value)).collect();
     let mut candidates: Candidates = config
         .registrations
         .iter()
@@ -246,8 +248,8 @@ fn negotiate_candidates(accept: &[&HeaderValue], config: &ContentNegotiationConf
 /// Turns a [`Negotiate`] value into content of the negotiated media type.
 fn render(subject: &mut ResponseValue, call: &ApplicationCall, config: &ContentNegotiationConfig) -> Result<()> {
     let Some(negotiate) = subject.take::<Negotiate>() else { return Ok(()) };
-    let headers = call.request().headers();
-    let candidates = candidates(headers, config);
+    let request = call.request();
+    let candidates = candidates(request, config);
     for (_, index) in candidates {
         let registration = &config.registrations[index];
         if let Some(bytes) = registration.converter.serialize(negotiate.value(), &registration.media)? {
@@ -262,7 +264,7 @@ fn render(subject: &mut ResponseValue, call: &ApplicationCall, config: &ContentN
     Err(Error::not_acceptable(format!(
         "cannot respond with a `{}` in a media type the request accepts (Accept: {}); this server can send {}",
         negotiate.type_name(),
-        headers.get(ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("(none)"),
+        request.header_values(&ACCEPT).next().and_then(visible_ascii).unwrap_or("(none)"),
         config.offered()
     )))
 }
@@ -280,12 +282,19 @@ mod tests {
         config
     }
 
-    fn accepting(values: &[&'static str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
+    /// A request with `values` as its `Accept` fields, given as parsed (no map), as rotor-cio gives them.
+    fn accepting(values: &[&'static str]) -> ApplicationRequest {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        let mut fields = Vec::new();
         for value in values {
-            headers.append(ACCEPT, HeaderValue::from_static(value));
+            head.extend_from_slice(b"Accept: ");
+            fields.push((ACCEPT, head.len()..head.len() + value.len()));
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
         }
-        headers
+        let headers = crate::call::RequestHeaders::from_raw(head.into(), fields);
+        let uri = http::Uri::from_static("/");
+        ApplicationRequest::from_head(http::Method::GET, uri, http::Version::HTTP_11, headers, None, None)
     }
 
     #[test]
@@ -303,7 +312,8 @@ mod tests {
             // Several fields, and none, are not cached.
             let split = accepting(&["text/csv;q=0.2", "application/json;q=0.3"]);
             assert_eq!(candidates(&split, &both).as_slice(), [(0.3, 0), (0.2, 1)]);
-            assert_eq!(candidates(&HeaderMap::new(), &both).as_slice(), [(1.0, 0), (1.0, 1)]);
+            assert_eq!(candidates(&accepting(&[]), &both).as_slice(), [(1.0, 0), (1.0, 1)]);
+            assert!(!split.request_headers().is_map_built(), "the fields are read where they lie");
         }
     }
 }
