@@ -123,7 +123,8 @@ pub(crate) fn parse(
     // made into `HeaderValue`s (with a reference count each) unless the application asks for the header map.
     let head: Bytes = buffer.split_to(scanned.length).freeze();
     let mut raw = std::mem::take(fields);
-    raw.reserve(spans.len());
+    // Exactly: the connection keeps the vector for its next request only while it has room for 32 fields or fewer.
+    raw.reserve_exact(spans.len());
     let mut protocol = ProtocolFields::default();
     for (position, (name, value)) in spans.drain(..).enumerate() {
         let name = names.name(position, &head[name]).map_err(|_| MALFORMED)?;
@@ -195,8 +196,8 @@ fn incomplete(buffer: &[u8], limits: &ProtocolLimits) -> Result<(), Refusal> {
     }
 }
 
-/// What the fields the protocol gives meaning to say, noted in the one pass that builds the header map (standard
-/// names compare as a tag, so this costs no lookup).
+/// What the fields the protocol gives meaning to say, noted in the one pass over the parsed fields (standard names
+/// compare as a tag, so this costs no lookup).
 #[derive(Debug, Default)]
 struct ProtocolFields {
     hosts: usize,

@@ -153,9 +153,10 @@ impl ApplicationCall {
     }
 
     /// Ends the call and gives its request's header fields back ([`RequestHeaders::into_parts`]: the map if there
-    /// is one, the vector of parsed fields if the engine gave them so), for an engine that parses its next request
-    /// head into them (allocations fewer per request): `Some` when this is the call's last handle, `None` when something else still holds the call (it is only dropped here then). Either way the
-    /// call's own state (its body, response, attributes) is dropped as a drop of this handle would.
+    /// is one, the vector of parsed fields if the engine gave them so), for an engine that reuses them for its
+    /// next request head (rotor-cio keeps the vector): `Some` when this is the call's last handle, `None` when
+    /// something else still holds the call (it is only dropped here then). Either way the call's own state (its
+    /// body, response, attributes) is dropped as a drop of this handle would.
     ///
     /// ```
     /// use rotor::call::ApplicationRequest;

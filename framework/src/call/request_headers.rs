@@ -54,10 +54,11 @@ impl RequestHeaders {
     /// The fields of a head an engine parsed: `head` holds the request head as received, and `fields` each
     /// field's name and the range of its value in `head`, in the order they came.
     ///
-    /// Each value must be a valid field value (no control character other than horizontal tab): the engine's
-    /// parser checks that, and lookups of one name trust it. A field whose range lies outside `head` is left out
-    /// of the map and of lookups; one whose value is not valid is left out of the map (an engine that breaks the
-    /// rule loses the field, nothing panics).
+    /// Each value must be a valid field value (no control character other than horizontal tab), and there may
+    /// be at most as many fields as a `HeaderMap` holds: the engine's parser checks both, and lookups of one name
+    /// trust the first. An engine that breaks the rules gets no panic: a field whose range lies outside `head` is
+    /// left out of the map and of lookups; a value that is not valid, or a field beyond what a map holds, is left
+    /// out of the map (lookups made before the map exists still return an invalid value's bytes).
     pub fn from_raw(head: Bytes, fields: Vec<RawField>) -> Self {
         RequestHeaders { repr: Repr::Raw(RawFields { head, fields }, OnceLock::new()) }
     }
@@ -102,8 +103,12 @@ impl RequestHeaders {
     pub fn first_str(&self, name: &str) -> Option<&str> {
         match self.source() {
             Err(raw) => {
-                let (_, value) = raw.fields.iter().find(|(field, _)| field.as_str().eq_ignore_ascii_case(name))?;
-                visible_ascii(raw.value(value)?)
+                let value = raw
+                    .fields
+                    .iter()
+                    .filter(|(field, _)| field.as_str().eq_ignore_ascii_case(name))
+                    .find_map(|(_, range)| raw.value(range))?;
+                visible_ascii(value)
             }
             Ok(map) => map.get(name)?.to_str().ok(),
         }
@@ -129,14 +134,17 @@ impl RawFields {
         self.head.get(range.clone())
     }
 
+    /// The map of the fields (without those it cannot hold: see [`RequestHeaders::from_raw`]).
     fn to_map(&self) -> HeaderMap {
-        let mut map = HeaderMap::with_capacity(self.fields.len());
+        let mut map = HeaderMap::try_with_capacity(self.fields.len()).unwrap_or_default();
         for (name, range) in &self.fields {
             if range.start > range.end || range.end > self.head.len() {
                 continue;
             }
             if let Ok(value) = HeaderValue::from_maybe_shared(self.head.slice(range.clone())) {
-                map.append(name.clone(), value);
+                if map.try_append(name.clone(), value).is_err() {
+                    break;
+                }
             }
         }
         map
@@ -156,8 +164,15 @@ impl Default for RequestHeaders {
 }
 
 impl fmt::Debug for RequestHeaders {
+    /// The map if it exists, else the parsed fields (debug output builds no map).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.map(), f)
+        match self.source() {
+            Ok(map) => fmt::Debug::fmt(map, f),
+            Err(raw) => f
+                .debug_map()
+                .entries(raw.fields.iter().map(|(name, range)| (name, raw.value(range).map(String::from_utf8_lossy))))
+                .finish(),
+        }
     }
 }
 
@@ -280,11 +295,29 @@ mod tests {
         raw.push((HeaderName::from_static("x-outside"), head.len() + 5..head.len() + 9));
         let (start, end) = (9, 3);
         raw.push((HeaderName::from_static("x-reversed"), start..end));
+        // A field of the same name after the one outside the head: every lookup skips to it, as the map does.
+        raw.push((HeaderName::from_static("x-outside"), 16..17));
         let headers = RequestHeaders::from_raw(head, raw);
-        assert_eq!(headers.first(&HeaderName::from_static("x-outside")), None);
+        let outside = HeaderName::from_static("x-outside");
+        assert_eq!(headers.first(&outside), Some(&b"H"[..]));
+        assert_eq!(headers.first_str("x-outside"), Some("H"));
         assert_eq!(headers.first(&HeaderName::from_static("x-reversed")), None);
+        assert!(format!("{headers:?}").contains("x-good"), "debug output shows the fields");
+        assert!(!headers.is_map_built(), "debug output builds no map");
         let map = headers.map();
-        assert_eq!(map.keys().map(HeaderName::as_str).collect::<Vec<_>>(), ["host", "x-good"]);
+        assert_eq!(map.keys().map(HeaderName::as_str).collect::<Vec<_>>(), ["host", "x-good", "x-outside"]);
+        assert_eq!(map[&outside], "H");
+    }
+
+    #[test]
+    fn more_fields_than_a_map_holds_build_a_full_map_without_panicking() {
+        // A map holds 32,768 entries (a rotor-cio head has at most 16,384 fields): an engine that gives more loses
+        // the rest.
+        let head = Bytes::from_static(b"v");
+        let names = (0..40_000).map(|index| HeaderName::from_bytes(format!("x-{index}").as_bytes()).unwrap());
+        let headers = RequestHeaders::from_raw(head, names.map(|name| (name, 0..1)).collect());
+        let map = headers.map();
+        assert!(map.len() >= 16_384 && map.len() < 40_000, "{}", map.len());
     }
 
     #[test]
@@ -305,6 +338,21 @@ mod tests {
         assert!(map.is_none(), "never built");
         let fields = fields.expect("the vector of fields");
         assert!(fields.is_empty() && fields.capacity() >= 2, "emptied, its allocation kept");
+
+        let call = ApplicationCall::new(
+            std::sync::Arc::new(Application::default()),
+            ApplicationRequest::from_head(
+                Method::GET,
+                Uri::from_static("/"),
+                Version::HTTP_11,
+                RequestHeaders::from_raw(head.clone(), raw.clone()),
+                None,
+                None,
+            ),
+            Body::empty(),
+        );
+        let (map, fields) = call.into_request_headers().expect("the last handle").into_parts();
+        assert!(map.is_none() && fields.is_some_and(|fields| fields.is_empty()));
 
         let read = RequestHeaders::from_raw(head, raw);
         let _ = read.map();

@@ -31,7 +31,7 @@ use http::{HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use crate::application::{ApplicationCallPipeline, Plugin, PluginBuilder};
-use crate::call::{ApplicationCall, AttributeKey};
+use crate::call::{ApplicationCall, AttributeKey, visible_ascii};
 use crate::{Error, Result};
 
 /// The attribute the call's id is stored under.
@@ -150,8 +150,9 @@ struct Settings {
 impl Settings {
     /// The call's id and whether the incoming one was refused.
     fn identify(&self, call: &ApplicationCall) -> (String, bool) {
-        let incoming = call.request().headers().get(&self.header);
-        match incoming.map(|value| value.to_str().ok().filter(|id| (self.verifier)(id))) {
+        // The first field of the name, read where it lies (no request header map is built for it).
+        let incoming = call.request().header_values(&self.header).next();
+        match incoming.map(|value| visible_ascii(value).filter(|id| (self.verifier)(id))) {
             Some(Some(id)) => (id.to_owned(), false),
             Some(None) => ((self.generator)(), true),
             None => ((self.generator)(), false),

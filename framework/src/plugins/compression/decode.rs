@@ -8,19 +8,20 @@ use http::header::CONTENT_ENCODING;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::Encoding;
-use crate::call::{Body, ReceiveContext};
+use crate::call::{Body, ReceiveContext, visible_ascii};
 use crate::{BoxError, Error, Result};
 
 /// Replaces the body of a request with `Content-Encoding` by the decoded stream (codings are undone in the
 /// reverse of the order they were applied). An unknown coding is refused with 415.
 pub(crate) fn decode_request(ctx: &ReceiveContext) -> Result<()> {
-    let headers = ctx.context().request().headers();
-    if !headers.contains_key(CONTENT_ENCODING) {
+    // Read where the fields lie: no request header map is built for them.
+    let request = ctx.context().request();
+    if request.header_values(&CONTENT_ENCODING).next().is_none() {
         return Ok(());
     }
     let mut codings = Vec::new();
-    for value in headers.get_all(CONTENT_ENCODING) {
-        let value = value.to_str().map_err(|_| unsupported("(not text)"))?;
+    for value in request.header_values(&CONTENT_ENCODING) {
+        let value = visible_ascii(value).ok_or_else(|| unsupported("(not text)"))?;
         for token in value.split(',').map(str::trim).filter(|token| !token.is_empty()) {
             if token.eq_ignore_ascii_case("identity") {
                 continue;

@@ -45,7 +45,10 @@ mod preconditions;
 
 use std::sync::Arc;
 
-use http::header::{CACHE_CONTROL, CONTENT_LOCATION, DATE, ETAG, EXPIRES, HeaderName, LAST_MODIFIED, VARY};
+use http::header::{
+    CACHE_CONTROL, CONTENT_LOCATION, DATE, ETAG, EXPIRES, HeaderName, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    IF_UNMODIFIED_SINCE, LAST_MODIFIED, VARY,
+};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 pub use config::{ConditionalHeadersConfig, Version};
@@ -98,7 +101,15 @@ fn apply(config: &ConditionalHeadersConfig, ctx: &SendContext) -> Result<()> {
         return Ok(());
     }
     let validators = validators(config, call, content);
-    match evaluate(call.request().method(), call.request().headers(), &validators) {
+    // Without any of the four precondition fields, evaluation proceeds: checked where the fields lie, so that the
+    // request's header map is built only for a conditional request.
+    let request = call.request();
+    let conditional = [IF_MATCH, IF_NONE_MATCH, IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE]
+        .iter()
+        .any(|name| request.header_values(name).next().is_some());
+    let outcome =
+        if conditional { evaluate(request.method(), request.headers(), &validators) } else { Outcome::Proceed };
+    match outcome {
         Outcome::Proceed => {}
         Outcome::NotModified => *subject = ResponseValue::from(not_modified(content.headers())),
         Outcome::PreconditionFailed => {

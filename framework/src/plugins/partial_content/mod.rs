@@ -64,7 +64,7 @@ pub use source::{RANGE_SOURCE, RangeSource};
 use super::conditional_headers::{EntityTag, http_date, whole_seconds};
 use crate::Result;
 use crate::application::{Plugin, PluginBuilder};
-use crate::call::{ApplicationSendPipeline, Body, OutgoingContent, ResponseValue, SendContext};
+use crate::call::{ApplicationSendPipeline, Body, OutgoingContent, ResponseValue, SendContext, visible_ascii};
 use crate::pipeline::PipelinePhase;
 
 /// The plugin: install it with `app.install(PartialContent, PartialContentConfig::default())`. See the
@@ -118,11 +118,12 @@ fn apply(max_ranges: usize, ctx: &SendContext) -> Result<()> {
     if !response_headers.contains_key(ACCEPT_RANGES) {
         content.headers_mut().entry(ACCEPT_RANGES).or_insert(BYTES);
     }
-    let request = call.request().headers();
-    let mut values = request.get_all(RANGE).iter();
+    // `Range` read where it lies: the request's header map is built only for a request that has one.
+    let request = call.request();
+    let mut values = request.header_values(&RANGE);
     let (Some(range), None) = (values.next(), values.next()) else { return Ok(()) };
-    let Ok(range) = range.to_str() else { return Ok(()) };
-    if length == 0 || !if_range_matches(request, content.headers(), &response_headers) {
+    let Some(range) = visible_ascii(range) else { return Ok(()) };
+    if length == 0 || !if_range_matches(request.headers(), content.headers(), &response_headers) {
         return Ok(());
     }
     drop(response_headers);
