@@ -138,7 +138,7 @@ impl RawFields {
     fn to_map(&self) -> HeaderMap {
         let mut map = HeaderMap::try_with_capacity(self.fields.len()).unwrap_or_default();
         for (name, range) in &self.fields {
-            if range.start > range.end || range.end > self.head.len() {
+            if self.value(range).is_none() {
                 continue;
             }
             if let Ok(value) = HeaderValue::from_maybe_shared(self.head.slice(range.clone())) {
