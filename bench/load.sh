@@ -112,25 +112,31 @@ clock_ticks=$(getconf CLK_TCK)
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # --- servers -----------------------------------------------------------------------------------------------
+# A round keeps all its servers running at once (idle but for the one under load), so that each test runs the
+# servers one right after another; the idle-memory phase runs one at a time.
+declare -A pid_of=() port_of=()
 server_pid=
 server_port=
 idle_pid=
 
 cleanup() {
     if [[ -n $idle_pid ]]; then kill "$idle_pid" 2>/dev/null || true; fi
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "${pid_of[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server <server> <log>: starts it pinned to SERVER_CPU and waits for the line that gives its port.
+# start_server <server> <log>: starts it pinned to SERVER_CPU and waits for the line that gives its port (then in
+# pid_of and port_of, and in server_pid and server_port).
 start_server() {
     local server=$1 log=$2 waited=0
     PORT=0 RUST_LOG=info taskset -c "$SERVER_CPU" "$bin/${binary[$server]}" >"$log" 2>&1 &
     server_pid=$!
+    pid_of[$server]=$server_pid
     server_port=
     # "listening on 127.0.0.1:<port>" from the peers, "Responding at http://127.0.0.1:<port>" from Rotor.
     until server_port=$(grep -m1 -oE '(127\.0\.0\.1|localhost):[0-9]+' "$log" | cut -d: -f2) && [[ -n $server_port ]]; do
@@ -138,19 +144,27 @@ start_server() {
         ((waited++ < 600)) || die "$server did not say where it listens within 30 s: $(cat "$log")"
         sleep 0.05
     done
+    port_of[$server]=$server_port
+}
+
+# use_server <server>: makes a started server the one run_wrk and cpu_ticks address.
+use_server() {
+    server_pid=${pid_of[$1]}
+    server_port=${port_of[$1]}
 }
 
 # stop_server <server>: SIGTERM, then SIGKILL after 5 s; a server that died before is a failure.
 stop_server() {
-    local server=$1 waited=0
-    if ! kill -0 "$server_pid" 2>/dev/null; then
+    local server=$1 waited=0 pid=${pid_of[$1]}
+    if ! kill -0 "$pid" 2>/dev/null; then
         fail_later "$server exited during the run (see its log)"
     else
-        kill -TERM "$server_pid" 2>/dev/null || true
-        while kill -0 "$server_pid" 2>/dev/null && ((waited++ < 100)); do sleep 0.05; done
-        kill -KILL "$server_pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null && ((waited++ < 100)); do sleep 0.05; done
+        kill -KILL "$pid" 2>/dev/null || true
     fi
-    wait "$server_pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "pid_of[$server]" "port_of[$server]"
     server_pid=
 }
 
@@ -195,9 +209,13 @@ echo "round,server,endpoint,connections,depth,requests,seconds,rps,p50_us,p90_us
 runs=$((ROUNDS * ${#servers[@]} * ${#tests[@]}))
 run=0
 for ((round = 1; round <= ROUNDS; round++)); do
-    for server in "${servers[@]}"; do
-        log=$LOAD_OUT/logs/$server-round$round.log
-        start_server "$server" "$log"
+    # Each round starts one server later in the list, so that no server always runs first or last in a test.
+    order=()
+    for ((i = 0; i < ${#servers[@]}; i++)); do
+        order+=("${servers[$(((i + round - 1) % ${#servers[@]}))]}")
+    done
+    for server in "${order[@]}"; do
+        start_server "$server" "$LOAD_OUT/logs/$server-round$round.log"
         say "round $round/$ROUNDS: $server (pid $server_pid) on 127.0.0.1:$server_port"
         if ((WARMUP > 0)); then
             for endpoint in plaintext json; do
@@ -205,8 +223,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
                     fail_later "$server: the warm-up on /$endpoint failed"
             done
         fi
-        for test in "${tests[@]}"; do
-            read -r endpoint connections depth <<<"$test"
+    done
+    for test in "${tests[@]}"; do
+        read -r endpoint connections depth <<<"$test"
+        for server in "${order[@]}"; do
+            use_server "$server"
             run=$((run + 1))
             before=$(cpu_ticks "$server_pid" 2>/dev/null || echo 0)
             if ! output=$(run_wrk "$endpoint" "$connections" "$depth" "$DURATION"); then
@@ -230,7 +251,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             per_cpu=$(awk -v n="${r[requests]}" -v c="$server_cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print "" }')
             load_now=$(cut -d' ' -f1 /proc/loadavg)
             echo "$round,$server,$endpoint,$connections,$depth,${r[requests]},${r[seconds]},${r[rps]},${r[p50_us]},${r[p90_us]},${r[p99_us]},${r[max_us]},${r[connect]},${r[read]},${r[write]},${r[status]},${r[timeout]},$server_cpu,$wrk_cpu,$server_cpu_pct,$wrk_cpu_pct,$per_cpu,$load_now" >>"$results"
-            say "  [$run/$runs] /$endpoint c=$connections depth=$depth: ${r[rps]} req/s, p99 ${r[p99_us]} us, server CPU $server_cpu_pct %, wrk CPU $wrk_cpu_pct %, load $load_now"
+            say "  [$run/$runs] $server /$endpoint c=$connections depth=$depth: ${r[rps]} req/s, p99 ${r[p99_us]} us, server CPU $server_cpu_pct %, wrk CPU $wrk_cpu_pct %, load $load_now"
             errors=$((r[connect] + r[read] + r[write] + r[status] + r[timeout]))
             if ((errors > 0)); then
                 fail_later "$server round $round /$endpoint c=$connections depth=$depth: errors: connect ${r[connect]}, read ${r[read]}, write ${r[write]}, non-2xx/3xx ${r[status]}, timeout ${r[timeout]}"
@@ -240,7 +261,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
             fi
             unset r
         done
+    done
+    for server in "${order[@]}"; do
         stop_server "$server"
+        log=$LOAD_OUT/logs/$server-round$round.log
         if grep -qiE 'panic|error|warn' "$log"; then
             fail_later "$server round $round logged warnings or errors: $(grep -iE 'panic|error|warn' "$log" | head -3)"
         fi
@@ -292,6 +316,17 @@ range() { # range <server> <endpoint> <depth> <column>: "min–max" over the rou
 ratio() { # ratio <a> <b>: a / b with two decimals, or – when either is missing
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f", a / b }'
 }
+paired() { # paired <server> <peer> <endpoint> <depth> <column>: the median over the rounds of server / peer within
+    # each round (the two ran one right after the other), then the lowest and highest: "0.97 (0.91–1.04)"
+    awk -F, -v s="$1" -v p="$2" -v e="$3" -v d="$4" -v c="$5" '
+        NR > 1 && $3 == e && $5 == d && $2 == s { a[$1] = $c }
+        NR > 1 && $3 == e && $5 == d && $2 == p { b[$1] = $c }
+        END { for (r in a) if ((r in b) && b[r] + 0 > 0) print a[r] / b[r] }' "$results" | sort -g |
+        awk '{ v[NR] = $1 } END {
+            if (NR == 0) { print "–"; exit }
+            m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }'
+}
 mode_name() { if (($1 > 1)); then echo "$2 conn, pipeline $1"; else echo "$2 conn"; fi; }
 column() { # the CSV column number of a name
     head -1 "$results" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1
@@ -338,8 +373,8 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
         echo
         echo "Rotor against the targets (req/s ≥ 1.00× actix-web and ≥ 0.95× raw hyper, p99 ≤ axum's), on each engine:"
         echo
-        echo "| server | endpoint | mode | Rotor / actix-web req/s | Rotor / raw hyper req/s | Rotor / axum p99 | verdict | per server CPU-s: Rotor / actix-web | Rotor / raw hyper |"
-        echo "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
+        echo "| server | endpoint | mode | Rotor / actix-web req/s | Rotor / raw hyper req/s | Rotor / axum p99 | verdict | per server CPU-s: Rotor / actix-web | Rotor / raw hyper | paired by round, req/s: Rotor / actix-web | Rotor / raw hyper |"
+        echo "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
         for rotor in "${rotors[@]}"; do
             for test in "${tests[@]}"; do
                 read -r endpoint connections depth <<<"$test"
@@ -356,14 +391,19 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
                 hyper_eff=–
                 if has actix; then actix_eff=$(ratio "$rotor_eff" "$(median actix "$endpoint" "$depth" "$eff_col")"); fi
                 if has hyper; then hyper_eff=$(ratio "$rotor_eff" "$(median hyper "$endpoint" "$depth" "$eff_col")"); fi
+                actix_paired=–
+                hyper_paired=–
+                if has actix; then actix_paired=$(paired "$rotor" actix "$endpoint" "$depth" "$rps_col"); fi
+                if has hyper; then hyper_paired=$(paired "$rotor" hyper "$endpoint" "$depth" "$rps_col"); fi
                 verdict=$(awk -v a="$actix" -v h="$hyper" -v p="$axum" 'BEGIN {
                     v = ""
                     if (a != "–" && a + 0 < 1.00) v = v sprintf("%s%.0f %% below actix-web", v == "" ? "" : "; ", (1 - a) * 100)
                     if (h != "–" && h + 0 < 0.95) v = v sprintf("%s%.0f %% below 0.95× hyper", v == "" ? "" : "; ", (0.95 - h) / 0.95 * 100)
                     if (p != "–" && p + 0 > 1.00) v = v sprintf("%sp99 %.0f %% over axum", v == "" ? "" : "; ", (p - 1) * 100)
                     print v == "" ? "met" : "**missed**: " v }')
-                printf '| %s | /%s | %s | %s | %s | %s | %s | %s | %s |\n' "${label[$rotor]}" "$endpoint" \
-                    "$(mode_name "$depth" "$connections")" "$actix" "$hyper" "$axum" "$verdict" "$actix_eff" "$hyper_eff"
+                printf '| %s | /%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${label[$rotor]}" "$endpoint" \
+                    "$(mode_name "$depth" "$connections")" "$actix" "$hyper" "$axum" "$verdict" "$actix_eff" "$hyper_eff" \
+                    "$actix_paired" "$hyper_paired"
             done
         done
     fi

@@ -310,3 +310,34 @@ async fn defaults_set_aside_are_in_the_map_for_anything_that_looks() {
     assert_eq!(field_values(&response, "x-seen"), [DEFAULT_SERVER]);
     assert!(response.headers().contains_key(SERVER), "inserted when the map was looked at");
 }
+
+#[tokio::test]
+async fn a_default_content_type_set_aside_applies_only_to_content_without_one() {
+    let app =
+        test_application(|app| {
+            app.install_with(DefaultHeaders, |config| {
+                config.header("content-type", "text/html").header("x-extra", "default");
+            });
+            app.routing(|r| {
+                r.get("/text", |call: ApplicationCall| async move { call.respond_text("t").await });
+                r.get("/none", |call: ApplicationCall| async move { call.respond(StatusCode::NO_CONTENT).await });
+                r.get("/own", |call: ApplicationCall| async move {
+                    call.respond(OutgoingContent::text("o").with_header(
+                        rotor::http::HeaderName::from_static("x-extra"),
+                        HeaderValue::from_static("content"),
+                    ))
+                    .await
+                });
+            });
+        })
+        .await;
+    let text = parts_call(app.application(), "/text").await;
+    assert_eq!(field_values(&text, "content-type"), ["text/plain; charset=utf-8"], "the content's type wins");
+    assert_eq!(field_values(&text, "x-extra"), ["default"]);
+    let none = parts_call(app.application(), "/none").await;
+    assert_eq!(field_values(&none, "content-type"), ["text/html"], "a content without a type gets the default");
+    assert_eq!(field_values(&none, "x-extra"), ["default"]);
+    let own = parts_call(app.application(), "/own").await;
+    assert_eq!(field_values(&own, "content-type"), ["text/plain; charset=utf-8"]);
+    assert_eq!(field_values(&own, "x-extra"), ["content"], "a content with fields of its own wins");
+}

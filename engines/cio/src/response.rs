@@ -146,17 +146,15 @@ fn encode_head<'f>(
     }
     let mut close = false;
     let mut dated = false;
-    for (name, value) in fields {
+    // `for_each`, not `for`: the response's fields are walked in one pass (`Fields::fold`).
+    fields.for_each(|(name, value)| {
         if name == CONNECTION {
             close |= has_close(value);
-            continue;
+        } else if name != TRANSFER_ENCODING && (name != CONTENT_LENGTH || length == LengthField::Application) {
+            dated |= name == DATE;
+            put(out, &[name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"]);
         }
-        if name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && length != LengthField::Application) {
-            continue;
-        }
-        dated |= name == DATE;
-        put(out, &[name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"]);
-    }
+    });
     if !dated {
         date::append(out);
     }

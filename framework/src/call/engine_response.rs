@@ -153,6 +153,32 @@ impl<'a> Iterator for Fields<'a> {
             }
         }
     }
+
+    /// The rest of the fields in one pass (what `for_each` runs, as an engine writing a head does): the same
+    /// fields in the same order as [`next`](Self::next) gives, without its per-field bookkeeping.
+    fn fold<B, F>(mut self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Self::Item) -> B,
+    {
+        let mut acc = self.map.fold(init, &mut f);
+        if let Some(content_type) = self.content_type.take() {
+            acc = f(acc, (&CONTENT_TYPE, content_type));
+        }
+        if let Some(name) = self.default_name {
+            acc = self.values.fold(acc, |acc, value| f(acc, (name, value)));
+        }
+        let Some(defaults) = self.defaults else { return acc };
+        // The common answer sets no field of its own: nothing to look up then.
+        let own_fields = !self.headers.is_empty();
+        for index in self.next_default..defaults.len() {
+            let Some((name, values)) = defaults.get(index) else { continue };
+            if own_fields && self.headers.contains_key(name) {
+                continue;
+            }
+            acc = values.iter().fold(acc, |acc, value| f(acc, (name, value)));
+        }
+        acc
+    }
 }
 
 impl fmt::Debug for Fields<'_> {
@@ -168,5 +194,81 @@ impl fmt::Debug for EngineResponse {
             .field("fields", &self.fields().collect::<Vec<_>>())
             .field("body", &self.body)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http::header::{CONTENT_TYPE, SERVER};
+    use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+    use super::{Body, EngineResponse, ResponseDefaults};
+
+    fn value(text: &'static str) -> HeaderValue {
+        HeaderValue::from_static(text)
+    }
+
+    /// A response with a field of its own, a content type, and defaults: `server` (two values), `x-own` (which
+    /// the map overrides), `x-masked` (masked out), `x-last`.
+    fn response(own: bool) -> EngineResponse {
+        let mut headers = HeaderMap::new();
+        if own {
+            headers.insert("x-own", value("mine"));
+        }
+        let fields: Arc<[(HeaderName, Vec<HeaderValue>)]> = Arc::from(vec![
+            (SERVER, vec![value("a"), value("b")]),
+            (HeaderName::from_static("x-own"), vec![value("default")]),
+            (HeaderName::from_static("x-masked"), vec![value("no")]),
+            (HeaderName::from_static("x-last"), vec![value("z")]),
+        ]);
+        EngineResponse {
+            status: StatusCode::OK,
+            headers,
+            content_type: Some(value("text/plain")),
+            defaults: Some(ResponseDefaults::new(fields, 0b1011)),
+            body: Body::empty(),
+        }
+    }
+
+    fn pairs<'a>(fields: impl Iterator<Item = (&'a HeaderName, &'a HeaderValue)>) -> Vec<(String, String)> {
+        fields.map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("?").to_owned())).collect()
+    }
+
+    #[test]
+    fn walking_the_fields_in_one_pass_gives_what_next_gives_from_any_point() {
+        for own in [true, false] {
+            let response = response(own);
+            let by_next = pairs(response.fields());
+            let expected: Vec<(&str, &str)> = if own {
+                vec![
+                    ("x-own", "mine"),
+                    ("content-type", "text/plain"),
+                    ("server", "a"),
+                    ("server", "b"),
+                    ("x-last", "z"),
+                ]
+            } else {
+                vec![
+                    ("content-type", "text/plain"),
+                    ("server", "a"),
+                    ("server", "b"),
+                    ("x-own", "default"),
+                    ("x-last", "z"),
+                ]
+            };
+            let expected: Vec<(String, String)> =
+                expected.into_iter().map(|(name, value)| (name.to_owned(), value.to_owned())).collect();
+            assert_eq!(by_next, expected, "own field: {own}");
+            // Started by `next` at every point (inside the map, the content type, a default's values), then folded.
+            for taken in 0..=expected.len() {
+                let mut fields = response.fields();
+                let mut walked = pairs(fields.by_ref().take(taken));
+                fields.for_each(|(name, value)| walked.push((name.to_string(), value.to_str().unwrap().to_owned())));
+                assert_eq!(walked, expected, "own field: {own}, {taken} taken by next first");
+            }
+        }
+        assert_eq!(response(false).get(&CONTENT_TYPE).map(HeaderValue::as_bytes), Some(&b"text/plain"[..]));
     }
 }

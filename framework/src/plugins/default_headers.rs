@@ -135,6 +135,10 @@ impl DefaultHeadersConfig {
 pub struct DefaultHeadersInstance {
     /// By name, in the order configured; all values of a name are sent, or none if the response has it.
     headers: DefaultFields,
+    /// The mask of every name of `headers` (when there are at most [`MAX_DEFERRED`]), and the same without
+    /// `Content-Type`: the defaults of an answer whose content has no fields of its own but its type.
+    every: u64,
+    every_but_content_type: u64,
     date: Option<DateCache>,
     /// True when `Date` may be left to an engine that writes it ([`ApplicationRequest::engine_writes_date`]):
     /// the clock is the system's, so the engine's `Date` is the same one.
@@ -171,12 +175,22 @@ impl DefaultHeadersInstance {
         if self.headers.len() <= MAX_DEFERRED && call.request().engine_takes_parts() {
             // Set aside rather than inserted, for an engine that writes them itself: the response's map is made
             // only if something looks at it (see `ResponseDefaults`).
-            let mask = self
-                .headers
-                .iter()
-                .enumerate()
-                .filter(|(_, (name, _))| !in_content(content, name))
-                .fold(0u64, |mask, (index, _)| mask | 1 << index);
+            let mask = match content {
+                None => self.every,
+                Some(content) if content.headers().is_empty() => {
+                    if content.content_type().is_some() {
+                        self.every_but_content_type
+                    } else {
+                        self.every
+                    }
+                }
+                Some(_) => self
+                    .headers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (name, _))| !in_content(content, name))
+                    .fold(0u64, |mask, (index, _)| mask | 1 << index),
+            };
             if mask != 0 {
                 response.defer_defaults(ResponseDefaults::new(Arc::clone(&self.headers), mask));
             }
@@ -233,7 +247,19 @@ impl Plugin for DefaultHeaders {
         }
         let engine_date = !config.own_clock;
         let date = config.date.then(|| DateCache::new(config.clock));
-        let instance = Arc::new(DefaultHeadersInstance { headers: headers.into(), date, engine_date });
+        let mask_of = |keep: &dyn Fn(&HeaderName) -> bool| {
+            let names = headers.iter().take(MAX_DEFERRED).enumerate();
+            names.filter(|(_, (name, _))| keep(name)).fold(0u64, |mask, (index, _)| mask | 1 << index)
+        };
+        let every = mask_of(&|_| true);
+        let every_but_content_type = mask_of(&|name| *name != CONTENT_TYPE);
+        let instance = Arc::new(DefaultHeadersInstance {
+            headers: headers.into(),
+            every,
+            every_but_content_type,
+            date,
+            engine_date,
+        });
         let shared = Arc::clone(&instance);
         let apply = in_place(move |subject: &mut ResponseValue, call: &ApplicationCall| {
             shared.apply(subject, call);
