@@ -7,7 +7,9 @@
 #   ROUNDS=1 DURATION=5 bench/load.sh  # a quick look
 #
 # Settings (environment variables):
-#   ROUNDS=3            rounds; each round runs every server once, in turn, and the tables give the median
+#   ROUNDS=3            rounds; each round starts every server, runs each test on all of them one right after
+#                       the other (the order rotated each round), and the tables give the median (and the
+#                       targets table the ratios paired by round)
 #   DURATION=10         seconds of each measured wrk run
 #   WARMUP=2            seconds of unmeasured load on each endpoint after a server starts
 #   CONNECTIONS=64      connections of the unpipelined runs

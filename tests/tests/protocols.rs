@@ -120,6 +120,39 @@ async fn single_header_lookups_routing_on_a_header_and_negotiation_read_what_the
 }
 
 #[tokio::test]
+async fn a_repeated_content_length_is_the_one_length_the_engine_framed_the_body_by() {
+    // RFC 9110 8.6: the same length sent twice is that length; the engines read 5 bytes, and the application's
+    // `content_length()` says 5 (it looked at the first field only before). rotor-cio also takes `5, 5` in one
+    // field; hyper refuses that one.
+    let server = start(|app: &mut Application| {
+        app.routing(|r| {
+            r.post("/length", |call: ApplicationCall| async move {
+                let declared = call.request().content_length();
+                let body = call.receive_text().await?;
+                call.respond_text(format!("{declared:?} {body}")).await
+            });
+        });
+    })
+    .await;
+    let cio = EngineKind::from_env() == EngineKind::Cio;
+    for (fields, accepted) in [
+        ("Content-Length: 5\r\n", true),
+        ("Content-Length: 5\r\nContent-Length: 5\r\n", true),
+        ("Content-Length: 5, 5\r\n", cio),
+    ] {
+        let mut connection = RawConnection::open(server.addr).await;
+        connection.send(format!("POST /length HTTP/1.1\r\nHost: t\r\n{fields}\r\nhello").as_bytes()).await;
+        let response = connection.read_response().await;
+        if accepted {
+            let response = response.unwrap_or_else(|| panic!("{fields:?}: no answer"));
+            assert_eq!((response.status, response.text().as_str()), (200, "Some(5) hello"), "{fields:?}");
+        } else {
+            assert!(response.is_none_or(|response| response.status == 400), "{fields:?}: refused");
+        }
+    }
+}
+
+#[tokio::test]
 async fn keep_alive_carries_many_requests_on_one_connection() {
     let server = start(hello::module).await;
     let mut connection = RawConnection::open(server.addr).await;

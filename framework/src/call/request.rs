@@ -205,9 +205,42 @@ impl ApplicationRequest {
         self.headers.first(&CONTENT_TYPE).and_then(visible_ascii)
     }
 
-    /// The `Content-Length` header, when it is a valid number.
+    /// The `Content-Length` header, when it is a valid length: digits, or a list of the same digits repeated (in
+    /// one field, `5, 5`, or in several), which the engines accept as that one length (RFC 9110, section 8.6).
+    /// `None` without the field, or when a value is not a number or the values differ (an engine refuses such a
+    /// request before it reaches the application).
+    ///
+    /// ```
+    /// use rotor::call::ApplicationRequest;
+    ///
+    /// let request = |values: &[&str]| {
+    ///     let mut builder = rotor::http::Request::post("/");
+    ///     for value in values {
+    ///         builder = builder.header("content-length", *value);
+    ///     }
+    ///     ApplicationRequest::new(builder.body(()).unwrap().into_parts().0, None, None)
+    /// };
+    /// assert_eq!(request(&["5"]).content_length(), Some(5));
+    /// assert_eq!(request(&["5, 5", "5"]).content_length(), Some(5));
+    /// assert_eq!(request(&["5", "6"]).content_length(), None);
+    /// assert_eq!(request(&["+5"]).content_length(), None);
+    /// assert_eq!(request(&[]).content_length(), None);
+    /// ```
     pub fn content_length(&self) -> Option<u64> {
-        self.headers.first(&CONTENT_LENGTH).and_then(visible_ascii)?.trim().parse().ok()
+        let mut length = None;
+        for value in self.headers.values(&CONTENT_LENGTH) {
+            for part in visible_ascii(value)?.split(',') {
+                let part = part.trim_matches([' ', '\t']);
+                if part.is_empty() || !part.bytes().all(|byte| byte.is_ascii_digit()) {
+                    return None;
+                }
+                let parsed: u64 = part.parse().ok()?;
+                if *length.get_or_insert(parsed) != parsed {
+                    return None;
+                }
+            }
+        }
+        length
     }
 
     /// The host the request was sent to: the URI's authority (HTTP/2, absolute-form) or the `Host` header.
