@@ -199,12 +199,11 @@ impl fmt::Debug for EngineResponse {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use http::header::{CONTENT_TYPE, SERVER};
     use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
     use super::{Body, EngineResponse, ResponseDefaults};
+    use crate::call::DefaultFields;
 
     fn value(text: &'static str) -> HeaderValue {
         HeaderValue::from_static(text)
@@ -217,7 +216,7 @@ mod tests {
         if own {
             headers.insert("x-own", value("mine"));
         }
-        let fields: Arc<[(HeaderName, Vec<HeaderValue>)]> = Arc::from(vec![
+        let fields = DefaultFields::new(vec![
             (SERVER, vec![value("a"), value("b")]),
             (HeaderName::from_static("x-own"), vec![value("default")]),
             (HeaderName::from_static("x-masked"), vec![value("no")]),

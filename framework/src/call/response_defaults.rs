@@ -1,12 +1,63 @@
 //! Header fields a call answers with unless the answer has its own (DefaultHeaders' `Server` and configured
 //! headers), kept aside until they are needed rather than inserted into the response's header map per call.
 
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-/// A list of default fields, by name, in the order configured; all values of a name are sent, or none.
-pub(crate) type DefaultFields = Arc<[(HeaderName, Vec<HeaderValue>)]>;
+/// Default fields by name, in the order configured; all values of a name are sent, or none.
+pub(crate) type DefaultList = [(HeaderName, Vec<HeaderValue>)];
+
+/// A list of default fields, as each response that gets them refers to it: interned (kept for the life of the
+/// process, shared by every install of an equal list, and referred to without a reference count) for the first
+/// [`MAX_INTERNED`] distinct lists, counted by reference beyond that.
+#[derive(Clone)]
+pub(crate) enum DefaultFields {
+    // Thin pointers (to the `Vec`): with its tag and the mask, a response's defaults take 24 bytes, as many as one
+    // `Arc<[_]>` and a mask did.
+    Interned(&'static Vec<(HeaderName, Vec<HeaderValue>)>),
+    Shared(Arc<Vec<(HeaderName, Vec<HeaderValue>)>>),
+}
+
+/// How many distinct lists a process interns: a bound on the memory they keep (an application installs one or
+/// two; a process that makes many applications with the same configuration interns it once).
+const MAX_INTERNED: usize = 64;
+
+impl DefaultFields {
+    /// The list, interned if an equal one is or there is room for one more; shared otherwise.
+    pub(crate) fn new(list: Vec<(HeaderName, Vec<HeaderValue>)>) -> Self {
+        type Kept = &'static Vec<(HeaderName, Vec<HeaderValue>)>;
+        static INTERNED: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
+        let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = interned.iter().find(|known| ***known == list) {
+            return DefaultFields::Interned(known);
+        }
+        if interned.len() >= MAX_INTERNED {
+            return DefaultFields::Shared(Arc::new(list));
+        }
+        let kept: Kept = Box::leak(Box::new(list));
+        interned.push(kept);
+        DefaultFields::Interned(kept)
+    }
+}
+
+impl Deref for DefaultFields {
+    type Target = DefaultList;
+
+    fn deref(&self) -> &DefaultList {
+        match self {
+            DefaultFields::Interned(list) => list,
+            DefaultFields::Shared(list) => list,
+        }
+    }
+}
+
+impl std::fmt::Debug for DefaultFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// The most default names one [`ResponseDefaults`] holds (one bit each in its mask).
 pub(crate) const MAX_DEFERRED: usize = 64;
@@ -69,5 +120,32 @@ impl ResponseDefaults {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::header::SERVER;
+    use http::{HeaderName, HeaderValue};
+
+    use super::{DefaultFields, MAX_INTERNED};
+
+    fn list(value: &str) -> Vec<(HeaderName, Vec<HeaderValue>)> {
+        vec![(SERVER, vec![HeaderValue::from_str(value).expect("a valid value")])]
+    }
+
+    #[test]
+    fn equal_lists_are_interned_once_and_distinct_ones_up_to_the_bound() {
+        let DefaultFields::Interned(first) = DefaultFields::new(list("interned/1")) else { panic!("interned") };
+        let DefaultFields::Interned(again) = DefaultFields::new(list("interned/1")) else { panic!("interned") };
+        assert!(std::ptr::eq(first, again), "an equal list is the same interned one");
+        // Other tests of this process may have interned lists too: distinct lists are interned until the bound.
+        let shared_after = (0..=MAX_INTERNED)
+            .position(|n| matches!(DefaultFields::new(list(&format!("distinct/{n}"))), DefaultFields::Shared(_)))
+            .expect("counted by reference beyond the bound");
+        assert!(shared_after < MAX_INTERNED);
+        let DefaultFields::Shared(shared) = DefaultFields::new(list("beyond")) else { panic!("shared") };
+        assert_eq!(&shared[..], &list("beyond")[..]);
+        assert!(matches!(DefaultFields::new(list("interned/1")), DefaultFields::Interned(_)), "still found");
     }
 }

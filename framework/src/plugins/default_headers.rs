@@ -62,6 +62,11 @@ pub const DEFAULT_SERVER: &str = concat!("Rotor/", env!("CARGO_PKG_VERSION"));
 /// each one the response does not have itself: no map entry, and no map at all for an answer that sets no header
 /// of its own. Anything that looks at `call.response().headers()` (a later interceptor, a hook) sees them there,
 /// inserted the moment it looks.
+///
+/// The list of `Server` and configured headers is interned at install: an equal list installed again (by another
+/// application of the process, as tests make them) is the same one, kept for the life of the process, so that
+/// each response refers to it without a reference count. A process keeps at most 64 distinct lists this way;
+/// beyond that, lists are shared by reference count and freed with their application.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultHeaders;
 
@@ -192,7 +197,7 @@ impl DefaultHeadersInstance {
                     .fold(0u64, |mask, (index, _)| mask | 1 << index),
             };
             if mask != 0 {
-                response.defer_defaults(ResponseDefaults::new(Arc::clone(&self.headers), mask));
+                response.defer_defaults(ResponseDefaults::new(self.headers.clone(), mask));
             }
             return;
         }
@@ -254,7 +259,7 @@ impl Plugin for DefaultHeaders {
         let every = mask_of(&|_| true);
         let every_but_content_type = mask_of(&|name| *name != CONTENT_TYPE);
         let instance = Arc::new(DefaultHeadersInstance {
-            headers: headers.into(),
+            headers: DefaultFields::new(headers),
             every,
             every_but_content_type,
             date,
