@@ -14,7 +14,8 @@
 #   WARMUP=2            seconds of unmeasured load on each endpoint after a server starts
 #   CONNECTIONS=64      connections of the unpipelined runs
 #   PIPELINE_CONNECTIONS=256, PIPELINE_DEPTH=16   connections and requests per write of the pipelined runs
-#   SERVERS="hyper axum actix rotor rotor-cio"    which servers, in this order within a round (rotor: Rotor on
+#   SERVERS="hyper axum actix rotor rotor-cio"    which servers, each once (rotated, and reversed every other
+#                                                 round: see bench/README.md, "Method") (rotor: Rotor on
 #                                                 rotor-hyper, rotor-cio: the same server on rotor-cio); also
 #                                                 rotor-h1 and h1-bare, the prototype engine with and without
 #                                                 Rotor (bench/README.md)
@@ -93,8 +94,12 @@ declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server 
 declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor
     [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}" [h1-bare]="h1 prototype, no framework" [rotor-cio]="Rotor on rotor-cio")
 read -r -a servers <<<"$SERVERS"
+declare -A listed=()
 for server in "${servers[@]}"; do
     [[ -n ${binary[$server]:-} ]] || die "unknown server '$server' in SERVERS (hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare)"
+    # A round runs its servers together, one process per name.
+    [[ -z ${listed[$server]:-} ]] || die "'$server' is named twice in SERVERS: name each server once"
+    listed[$server]=1
     [[ -x $bin/${binary[$server]} ]] || die "$bin/${binary[$server]} is not built"
 done
 
@@ -123,9 +128,12 @@ idle_pid=
 
 cleanup() {
     if [[ -n $idle_pid ]]; then kill "$idle_pid" 2>/dev/null || true; fi
-    local pid
+    local pid waited=0
+    # SIGTERM to every server still running, then SIGKILL to any not gone after 5 s.
+    for pid in "${pid_of[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pid_of[@]}"; do
-        kill "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null && ((waited++ < 100)); do sleep 0.05; done
+        kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
 }
@@ -211,11 +219,17 @@ echo "round,server,endpoint,connections,depth,requests,seconds,rps,p50_us,p90_us
 runs=$((ROUNDS * ${#servers[@]} * ${#tests[@]}))
 run=0
 for ((round = 1; round <= ROUNDS; round++)); do
-    # Each round starts one server later in the list, so that no server always runs first or last in a test.
+    # Each round starts one server later in the list, and every other round runs the list backwards: no server
+    # always runs first or last in a test, and each pair of servers runs in both orders.
     order=()
     for ((i = 0; i < ${#servers[@]}; i++)); do
         order+=("${servers[$(((i + round - 1) % ${#servers[@]}))]}")
     done
+    if ((round % 2 == 0)); then
+        reversed=()
+        for ((i = ${#order[@]} - 1; i >= 0; i--)); do reversed+=("${order[$i]}"); done
+        order=("${reversed[@]}")
+    fi
     for server in "${order[@]}"; do
         start_server "$server" "$LOAD_OUT/logs/$server-round$round.log"
         say "round $round/$ROUNDS: $server (pid $server_pid) on 127.0.0.1:$server_port"

@@ -341,3 +341,22 @@ async fn a_default_content_type_set_aside_applies_only_to_content_without_one() 
     assert_eq!(field_values(&own, "content-type"), ["text/plain; charset=utf-8"]);
     assert_eq!(field_values(&own, "x-extra"), ["content"], "a content with fields of its own wins");
 }
+
+#[tokio::test]
+async fn more_defaults_than_a_mask_holds_are_inserted_for_an_engine_that_takes_the_parts() {
+    // Over 64 names (one bit each) DefaultHeaders inserts into the map instead of setting them aside.
+    let app = test_application(|app| {
+        app.install_with(DefaultHeaders, |config| {
+            for n in 0..70 {
+                config.header(format!("x-default-{n}"), format!("{n}"));
+            }
+        });
+        routes(app);
+    })
+    .await;
+    let response = parts_call(app.application(), "/").await;
+    for n in 0..70 {
+        assert_eq!(field_values(&response, &format!("x-default-{n}")), [n.to_string()], "x-default-{n}");
+    }
+    assert_eq!(field_values(&response, "server"), [DEFAULT_SERVER]);
+}

@@ -122,8 +122,8 @@ async fn single_header_lookups_routing_on_a_header_and_negotiation_read_what_the
 #[tokio::test]
 async fn a_repeated_content_length_is_the_one_length_the_engine_framed_the_body_by() {
     // RFC 9110 8.6: the same length sent twice is that length; the engines read 5 bytes, and the application's
-    // `content_length()` says 5 (it looked at the first field only before). rotor-cio also takes `5, 5` in one
-    // field; hyper refuses that one.
+    // `content_length()` says 5. rotor-cio also takes `5, 5` in one field (for which `content_length()` said
+    // `None` before); hyper refuses that one.
     let server = start(|app: &mut Application| {
         app.routing(|r| {
             r.post("/length", |call: ApplicationCall| async move {

@@ -26,7 +26,7 @@ const MAX_INTERNED: usize = 64;
 
 impl DefaultFields {
     /// The list, interned if an equal one is or there is room for one more; shared otherwise.
-    pub(crate) fn new(list: Vec<(HeaderName, Vec<HeaderValue>)>) -> Self {
+    pub(crate) fn new(mut list: Vec<(HeaderName, Vec<HeaderValue>)>) -> Self {
         type Kept = &'static Vec<(HeaderName, Vec<HeaderValue>)>;
         static INTERNED: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
         let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
@@ -36,6 +36,7 @@ impl DefaultFields {
         if interned.len() >= MAX_INTERNED {
             return DefaultFields::Shared(Arc::new(list));
         }
+        list.shrink_to_fit();
         let kept: Kept = Box::leak(Box::new(list));
         interned.push(kept);
         DefaultFields::Interned(kept)
