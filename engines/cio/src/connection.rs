@@ -206,11 +206,7 @@ impl<'s> Connection<'s> {
         // comes home now. The vector of the request's parsed fields is kept for the connection's next head (a map
         // the application had built from them is dropped).
         let (mut taken, headers) = execution.into_call().into_engine_parts();
-        if let Some((_, Some(fields))) = headers.map(RequestHeaders::into_parts) {
-            if fields.capacity() <= MAX_KEPT_FIELDS {
-                self.fields = fields;
-            }
-        }
+        keep_fields(&mut self.fields, headers);
         if shared.signals.state() != EngineState::Running {
             answering.keep_alive = false;
         }
@@ -365,5 +361,50 @@ impl<'s> Connection<'s> {
         };
         // Bounded: a client that sends for ever is let go.
         let _ = tokio::time::timeout(DRAIN_TIME, linger).await;
+    }
+}
+
+/// Keeps the vector of a finished request's parsed fields as `kept`, for the connection's next head: when the call
+/// gave its fields back (the engine held its last handle) as parsed, and the vector has room for
+/// [`MAX_KEPT_FIELDS`] or fewer (a larger one, grown by a request with many fields, is freed).
+fn keep_fields(kept: &mut Vec<RawField>, headers: Option<RequestHeaders>) {
+    if let Some((_, Some(fields))) = headers.map(RequestHeaders::into_parts) {
+        if fields.capacity() <= MAX_KEPT_FIELDS {
+            *kept = fields;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use http::HeaderName;
+
+    use super::*;
+
+    /// Parsed fields as an engine hands them over: `count` fields in a vector with room for `capacity`.
+    fn parsed(count: usize, capacity: usize) -> (RequestHeaders, *const RawField) {
+        let mut fields = Vec::with_capacity(capacity);
+        for _ in 0..count {
+            fields.push((HeaderName::from_static("x-a"), 0..1));
+        }
+        let address = fields.as_ptr();
+        (RequestHeaders::from_raw(Bytes::from_static(b"1"), fields), address)
+    }
+
+    #[test]
+    fn a_small_vector_of_fields_is_kept_emptied_and_a_large_one_or_a_map_is_not() {
+        let mut kept = Vec::new();
+        let (small, address) = parsed(3, 8);
+        keep_fields(&mut kept, Some(small));
+        assert_eq!((kept.len(), kept.as_ptr()), (0, address), "the same vector, emptied");
+
+        let (large, _) = parsed(40, MAX_KEPT_FIELDS + 1);
+        keep_fields(&mut kept, Some(large));
+        assert_eq!(kept.as_ptr(), address, "a vector over the bound is freed, the kept one stays");
+
+        keep_fields(&mut kept, Some(RequestHeaders::from(http::HeaderMap::new())));
+        keep_fields(&mut kept, None);
+        assert_eq!(kept.as_ptr(), address, "a map, or no fields back (another handle held the call): nothing kept");
     }
 }
