@@ -9,6 +9,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 /// Default fields by name, in the order configured; all values of a name are sent, or none.
 pub(crate) type DefaultList = [(HeaderName, Vec<HeaderValue>)];
 
+/// A [`DefaultList`] as a list is kept: a `Vec`, so that a pointer to it is thin.
+type FieldList = Vec<(HeaderName, Vec<HeaderValue>)>;
+
 /// A list of default fields, as each response that gets them refers to it: interned (kept for the life of the
 /// process, shared by every install of an equal list, and referred to without a reference count) for the first
 /// [`MAX_INTERNED`] distinct lists, counted by reference beyond that.
@@ -16,8 +19,8 @@ pub(crate) type DefaultList = [(HeaderName, Vec<HeaderValue>)];
 pub(crate) enum DefaultFields {
     // Thin pointers (to the `Vec`): with its tag and the mask, a response's defaults take 24 bytes, as many as one
     // `Arc<[_]>` and a mask did.
-    Interned(&'static Vec<(HeaderName, Vec<HeaderValue>)>),
-    Shared(Arc<Vec<(HeaderName, Vec<HeaderValue>)>>),
+    Interned(&'static FieldList),
+    Shared(Arc<FieldList>),
 }
 
 /// How many distinct lists a process interns: a bound on the memory they keep (an application installs one or
@@ -26,9 +29,8 @@ const MAX_INTERNED: usize = 64;
 
 impl DefaultFields {
     /// The list, interned if an equal one is or there is room for one more; shared otherwise.
-    pub(crate) fn new(mut list: Vec<(HeaderName, Vec<HeaderValue>)>) -> Self {
-        type Kept = &'static Vec<(HeaderName, Vec<HeaderValue>)>;
-        static INTERNED: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
+    pub(crate) fn new(mut list: FieldList) -> Self {
+        static INTERNED: Mutex<Vec<&'static FieldList>> = Mutex::new(Vec::new());
         let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(known) = interned.iter().find(|known| ***known == list) {
             return DefaultFields::Interned(known);
@@ -37,7 +39,7 @@ impl DefaultFields {
             return DefaultFields::Shared(Arc::new(list));
         }
         list.shrink_to_fit();
-        let kept: Kept = Box::leak(Box::new(list));
+        let kept: &'static FieldList = Box::leak(Box::new(list));
         interned.push(kept);
         DefaultFields::Interned(kept)
     }

@@ -252,12 +252,13 @@ impl Plugin for DefaultHeaders {
         }
         let engine_date = !config.own_clock;
         let date = config.date.then(|| DateCache::new(config.clock));
-        let mask_of = |keep: &dyn Fn(&HeaderName) -> bool| {
-            let names = headers.iter().take(MAX_DEFERRED).enumerate();
-            names.filter(|(_, (name, _))| keep(name)).fold(0u64, |mask, (index, _)| mask | 1 << index)
+        // One bit per name (the names are distinct); a list over `MAX_DEFERRED` names is never set aside.
+        let every = match headers.len() {
+            count if count >= MAX_DEFERRED => u64::MAX,
+            count => (1u64 << count) - 1,
         };
-        let every = mask_of(&|_| true);
-        let every_but_content_type = mask_of(&|name| *name != CONTENT_TYPE);
+        let content_type = headers.iter().take(MAX_DEFERRED).position(|(name, _)| *name == CONTENT_TYPE);
+        let every_but_content_type = every & !content_type.map_or(0, |index| 1 << index);
         let instance = Arc::new(DefaultHeadersInstance {
             headers: DefaultFields::new(headers),
             every,
