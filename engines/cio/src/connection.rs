@@ -15,7 +15,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use rotor::call::{Body, EngineResponse, RawField, RequestHeaders};
+use rotor::call::{Body, EngineResponse, RawField, RequestHeaders, SpareCall};
 use rotor::engine::ProtocolLimits;
 use rotor::{Application, ApplicationCall};
 use rotor_host_common::{ConnectionHandler, EngineState, SignalWatch, Signals, Watch};
@@ -94,6 +94,9 @@ struct Connection<'s> {
     fields: Vec<RawField>,
     /// The field names this connection's requests sent, by position (see `field_names`).
     names: FieldNames,
+    /// The storage of the connection's last call, emptied, for its next one; dropped when the connection has
+    /// been idle for a tick of the engine clock.
+    spare: Option<SpareCall>,
     /// Requests begun on this connection.
     served: u64,
     /// The epoch at which the bytes of the head being read began to arrive.
@@ -121,6 +124,7 @@ impl<'s> Connection<'s> {
             spans: Vec::new(),
             fields: Vec::new(),
             names: FieldNames::default(),
+            spare: None,
             served: 0,
             head_since: None,
         }
@@ -200,13 +204,18 @@ impl<'s> Connection<'s> {
             let reader = BodyReader::new(inbound, head.framing);
             Body::new(RequestBody::new(reader, home, limits.max_body_size, limits.request_read_timeout, expect))
         };
-        let mut execution = ApplicationCall::new(Arc::clone(&shared.application), head.request, body).execute();
+        let call = match self.spare.take() {
+            Some(spare) => spare.into_call(head.request, body),
+            None => ApplicationCall::new(Arc::clone(&shared.application), head.request, body),
+        };
+        let mut execution = call.execute();
         let _ = (&mut execution).await;
         // Dropping the call (after its answer is taken) drops the request body, unless the call handed it on: it
         // comes home now. The vector of the request's parsed fields is kept for the connection's next head (a map
         // the application had built from them is dropped).
-        let (mut taken, headers) = execution.into_call().into_engine_parts();
+        let (mut taken, headers, spare) = execution.into_call().into_engine_parts_and_spare();
         keep_fields(&mut self.fields, headers);
+        self.spare = spare;
         if shared.signals.state() != EngineState::Running {
             answering.keep_alive = false;
         }
@@ -305,6 +314,7 @@ impl<'s> Connection<'s> {
         }
         let head_since = self.head_since;
         let remote_addr = self.remote_addr;
+        let spare = &mut self.spare;
         poll_fn(|cx| {
             match inbound.poll_fill(cx) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Waited::Close),
@@ -322,6 +332,10 @@ impl<'s> Connection<'s> {
             let idle = inbound.buffer.is_empty();
             if let Some(watch) = watch {
                 let epoch = signals.epoch();
+                if idle && epoch > waiting_since {
+                    // Idle for a tick: the last call's storage is not kept for a request that may never come.
+                    *spare = None;
+                }
                 if idle && watch.idle_ticks.is_some_and(|limit| epoch.saturating_sub(waiting_since) >= limit) {
                     tracing::debug!(target: "rotor::engine", %remote_addr, "closing an idle connection");
                     return Poll::Ready(Waited::Close);

@@ -158,8 +158,9 @@ impl From<HeaderMap> for RequestHeaders {
 }
 
 impl Default for RequestHeaders {
+    /// No fields: as parsed, an empty list (whose drop frees nothing; an empty map's takes about 70 instructions).
     fn default() -> Self {
-        RequestHeaders::from(HeaderMap::new())
+        RequestHeaders::from_raw(Bytes::new(), Vec::new())
     }
 }
 
