@@ -242,14 +242,9 @@ impl ApplicationCall {
     /// assert!(kept.response().take_engine_response().is_none(), "taken once");
     /// # });
     /// ```
-    pub fn into_engine_parts(mut self) -> (Option<EngineResponse>, Option<RequestHeaders>) {
-        match Arc::get_mut(&mut self.inner) {
-            Some(inner) => {
-                let state = inner.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-                (response::take_engine_response(state), Some(inner.request.take_headers()))
-            }
-            None => (self.response().take_engine_response(), None),
-        }
+    pub fn into_engine_parts(self) -> (Option<EngineResponse>, Option<RequestHeaders>) {
+        let (answer, headers, _spare) = self.into_engine_parts_and_spare();
+        (answer, headers)
     }
 
     /// The response being built.
