@@ -2,6 +2,7 @@
 //! header map first.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -37,7 +38,8 @@ use super::response_defaults::ResponseDefaults;
 /// ```
 pub struct EngineResponse {
     pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
+    /// The response's own fields; `None` when it has none (most answers: no map to drop).
+    pub(super) headers: Option<HeaderMap>,
     /// The content's type, `None` where the map has a `Content-Type` of its own.
     pub(super) content_type: Option<HeaderValue>,
     /// Defaults for the names neither the map nor the content type has.
@@ -54,15 +56,18 @@ impl EngineResponse {
     /// The response's own header map: the fields a handler or a plugin set on the response (and the content's
     /// own fields); not the content type or the defaults, which [`fields`](Self::fields) adds.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        /// The map of an answer without fields of its own.
+        static EMPTY: LazyLock<HeaderMap> = LazyLock::new(HeaderMap::new);
+        self.headers.as_ref().unwrap_or_else(|| &EMPTY)
     }
 
     /// Every header field to write, in order: the map's, the content type, then the defaults the map does not
     /// override. A name with several values yields one item per value.
     pub fn fields(&self) -> Fields<'_> {
+        let headers = self.headers();
         Fields {
-            map: self.headers.iter(),
-            headers: &self.headers,
+            map: headers.iter(),
+            headers,
             content_type: self.content_type.as_ref(),
             defaults: self.defaults.as_ref(),
             next_default: 0,
@@ -73,7 +78,7 @@ impl EngineResponse {
 
     /// The first value of `name` among [`fields`](Self::fields).
     pub fn get(&self, name: &HeaderName) -> Option<&HeaderValue> {
-        if let Some(value) = self.headers.get(name) {
+        if let Some(value) = self.headers().get(name) {
             return Some(value);
         }
         if *name == CONTENT_TYPE && self.content_type.is_some() {
@@ -101,7 +106,8 @@ impl EngineResponse {
     /// The answer as an [`http::Response`], every field in its header map (in the order [`fields`](Self::fields)
     /// gives, the defaults before the content type where the map had neither), without `Content-Length`.
     pub fn into_http_response(self) -> http::Response<Body> {
-        let EngineResponse { status, mut headers, content_type, defaults, body } = self;
+        let EngineResponse { status, headers, content_type, defaults, body } = self;
+        let mut headers = headers.unwrap_or_default();
         super::response::merge_parts(&mut headers, defaults, content_type, None);
         let mut response = http::Response::new(body);
         *response.status_mut() = status;
@@ -224,7 +230,7 @@ mod tests {
         ]);
         EngineResponse {
             status: StatusCode::OK,
-            headers,
+            headers: own.then_some(headers),
             content_type: Some(value("text/plain")),
             defaults: Some(ResponseDefaults::new(fields, 0b1011)),
             body: Body::empty(),

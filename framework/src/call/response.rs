@@ -199,16 +199,18 @@ pub(super) fn take_engine_response(state: &mut CallState) -> Option<EngineRespon
     let content = state.content.take()?;
     let (body, content_type, content_status, content_headers) = content.into_raw_parts();
     let status = content_status.or(state.status).unwrap_or(StatusCode::OK);
-    let mut headers = std::mem::take(&mut state.headers);
+    // An empty map stays with the call (a spare call keeps its room): the answer has no field of its own.
+    let mut headers = (!state.headers.is_empty()).then(|| std::mem::take(&mut state.headers));
     let mut defaults = state.defaults.take();
     let mut content_type = content_type;
     // The content's own fields replace the response's, and a default `Content-Type` would win over the content's
     // (as the map's own does): both are merged into the map here, exactly as they always were. The common answer
     // has neither and keeps its parts apart.
     if content_headers.is_some() || defaults.as_ref().is_some_and(|defaults| defaults.applies_to(&CONTENT_TYPE)) {
-        merge_parts(&mut headers, defaults.take(), content_type.take(), content_headers);
+        let map = headers.get_or_insert_with(|| std::mem::take(&mut state.headers));
+        merge_parts(map, defaults.take(), content_type.take(), content_headers);
     }
-    let content_type = content_type.filter(|_| !headers.contains_key(CONTENT_TYPE));
+    let content_type = content_type.filter(|_| !headers.as_ref().is_some_and(|map| map.contains_key(CONTENT_TYPE)));
     Some(EngineResponse { status, headers, content_type, defaults, body })
 }
 
