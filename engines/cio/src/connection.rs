@@ -94,8 +94,9 @@ struct Connection<'s> {
     fields: Vec<RawField>,
     /// The field names this connection's requests sent, by position (see `field_names`).
     names: FieldNames,
-    /// The storage of the connection's last call, emptied, for its next one; dropped when the connection has
-    /// been idle for a tick of the engine clock.
+    /// The storage of the connection's last call, emptied, for its next one; dropped at the first tick of the engine
+    /// clock that finds the connection idle (a tick is a quarter of the shortest timeout; with no idle or read
+    /// timeout there is no clock, and it is kept until the connection closes).
     spare: Option<SpareCall>,
     /// Requests begun on this connection.
     served: u64,
@@ -358,6 +359,7 @@ impl<'s> Connection<'s> {
     /// Writes what is buffered and closes; when request bytes may still arrive, first reads and drops them for a
     /// moment, so that the close does not reset the connection before the client has read the answer.
     async fn close(mut self) {
+        self.spare = None;
         // The answer goes out as any other (a client that stops reading is let go after the idle timeout).
         if self.out.shutdown().await.is_err() {
             return;

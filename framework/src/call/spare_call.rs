@@ -12,9 +12,10 @@ use crate::call::Attributes;
 /// in. That call costs no allocation and no reference count of the application (the spare keeps its own); a
 /// call made with [`ApplicationCall::new`] costs both, and the free of the one before it.
 ///
-/// A spare holds nothing of its call but the application: the request's target, its body, the response, the
-/// attributes and the parameters are dropped when it is made, as a drop of the call would drop them. It is about
-/// 750 bytes; an engine that keeps one per connection may drop it when the connection goes idle.
+/// A spare holds nothing of its call that owns memory but the application (and the room of a response header map
+/// that was emptied in place): the request's target, its body, the response, the attributes and the parameters
+/// are dropped when it is made, as a drop of the call would drop them. It is about 750 bytes; an engine that
+/// keeps one per connection may drop it when the connection goes idle.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -119,19 +120,31 @@ impl ApplicationCall {
 }
 
 /// Drops what a finished call holds of its own, but its request (released by the caller) and its application, and
-/// leaves it as [`ApplicationCall::new`] makes it.
+/// leaves it as [`ApplicationCall::new`] makes it. Every field is named, so that a new one cannot be left out.
 fn empty(inner: &mut CallInner) {
+    let CallInner {
+        application: _,
+        request: _,
+        body,
+        state,
+        committed,
+        routed_pipelines,
+        route_matched,
+        attributes,
+        attributed,
+    } = inner;
     // A panic under one of the locks poisoned it for this call only.
-    inner.body.clear_poison();
-    inner.state.clear_poison();
-    inner.attributes.clear_poison();
-    *inner.body.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
-    inner.state.get_mut().unwrap_or_else(PoisonError::into_inner).reset();
-    // Never handed out (most calls), the attributes are as a new call's: no drop to run.
-    if std::mem::take(inner.attributed.get_mut()) {
-        *inner.attributes.get_mut().unwrap_or_else(PoisonError::into_inner) = Attributes::new();
+    body.clear_poison();
+    state.clear_poison();
+    attributes.clear_poison();
+    *body.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+    state.get_mut().unwrap_or_else(PoisonError::into_inner).reset();
+    // Never handed out (most calls: `attributes()` was never called), the attributes are as a new call's: no drop
+    // to run.
+    if std::mem::take(attributed.get_mut()) {
+        *attributes.get_mut().unwrap_or_else(PoisonError::into_inner) = Attributes::new();
     }
-    for flag in [&mut inner.committed, &mut inner.routed_pipelines, &mut inner.route_matched] {
+    for flag in [committed, routed_pipelines, route_matched] {
         *flag.get_mut() = false;
     }
 }
@@ -225,5 +238,34 @@ mod tests {
         assert_eq!((status, body.as_str()), (200, "marked d"));
         let spare = spare.expect("a spare");
         assert!(!spare.inner.attributes.is_poisoned(), "the lock is cleared");
+    }
+
+    /// Every part of a call's state that a call can set without answering, set, then the call ended unanswered
+    /// (its state is left as the call left it) and the next one made in its storage.
+    #[tokio::test]
+    async fn an_unanswered_calls_state_is_not_seen_by_the_next_call() {
+        use crate::call::{DefaultFields, ResponseDefaults};
+        let app = Arc::new(Application::default());
+        let call = ApplicationCall::new(app, request("/first?q=1"), Body::full("unread"));
+        call.response().set_status(http::StatusCode::ACCEPTED);
+        call.response().set_header("x-set", "1").expect("a field");
+        let default = vec![(http::header::SERVER, vec![http::HeaderValue::from_static("pending")])];
+        call.response().defer_defaults(ResponseDefaults::new(DefaultFields::new(default), 1));
+        call.set_unhandled_status(http::StatusCode::METHOD_NOT_ALLOWED, None);
+        assert_eq!(call.parameters().get("q"), Some("1"), "the parameters, cached");
+        call.set_route_matched();
+        call.attributes().put(&MARK, 1);
+        let (answer, _, spare) = call.into_engine_parts_and_spare();
+        assert!(answer.is_none(), "not answered");
+
+        let call = spare.expect("a spare").into_call(request("/second"), Body::empty());
+        assert_eq!(call.response().status(), None);
+        assert!(call.response().headers().is_empty(), "neither the field set nor the pending default");
+        assert!(call.unhandled_status().is_none());
+        assert_eq!(call.parameters().get("q"), None, "parameters of this request");
+        assert!(!call.route_matched() && !call.is_handled() && !call.response().is_committed());
+        assert!(call.attributes().get(&MARK).is_none());
+        assert_eq!(call.request().path(), "/second");
+        assert!(call.receive_text().await.expect("the body").is_empty(), "this call's body");
     }
 }
