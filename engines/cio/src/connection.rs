@@ -211,9 +211,9 @@ impl<'s> Connection<'s> {
         };
         let mut execution = call.execute();
         let _ = (&mut execution).await;
-        // Dropping the call (after its answer is taken) drops the request body, unless the call handed it on: it
+        // Ending the call (after its answer is taken) drops the request body, unless the call handed it on: it
         // comes home now. The vector of the request's parsed fields is kept for the connection's next head (a map
-        // the application had built from them is dropped).
+        // the application had built from them is dropped), and the call's storage, emptied, for its next call.
         let (mut taken, headers, spare) = execution.into_call().into_engine_parts_and_spare();
         keep_fields(&mut self.fields, headers);
         self.spare = spare;
@@ -334,7 +334,8 @@ impl<'s> Connection<'s> {
             if let Some(watch) = watch {
                 let epoch = signals.epoch();
                 if idle && epoch > waiting_since {
-                    // Idle for a tick: the last call's storage is not kept for a request that may never come.
+                    // A tick found the connection idle: the last call's storage is not kept for a request that may
+                    // never come.
                     *spare = None;
                 }
                 if idle && watch.idle_ticks.is_some_and(|limit| epoch.saturating_sub(waiting_since) >= limit) {
