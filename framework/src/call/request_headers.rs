@@ -93,6 +93,34 @@ impl RequestHeaders {
         }
     }
 
+    /// The value of the field named `name` if exactly one field has that name (see [`values`](Self::values)):
+    /// one pass over the fields, for a lookup that treats one field apart from none or several.
+    pub(crate) fn only<'a>(&'a self, name: &HeaderName) -> Option<&'a [u8]> {
+        match self.source() {
+            Err(raw) => {
+                let mut only = None;
+                for (field, range) in &raw.fields {
+                    if field == name {
+                        if let Some(value) = raw.value(range) {
+                            if only.is_some() {
+                                return None;
+                            }
+                            only = Some(value);
+                        }
+                    }
+                }
+                only
+            }
+            Ok(map) => {
+                let mut values = map.get_all(name).iter();
+                match (values.next(), values.next()) {
+                    (Some(value), None) => Some(value.as_bytes()),
+                    _ => None,
+                }
+            }
+        }
+    }
+
     /// The first value of the field named `name`, if any (see [`values`](Self::values)).
     pub fn first<'a>(&'a self, name: &'a HeaderName) -> Option<&'a [u8]> {
         self.values(name).next()
@@ -288,6 +316,24 @@ mod tests {
         assert_eq!(headers.values(&ACCEPT).collect::<Vec<_>>(), [&b"text/plain"[..], b"*/*"]);
         assert_eq!(headers.first_str("x-kind"), Some("a"));
         assert_eq!(headers.first_str("x-latin"), None);
+    }
+
+    #[test]
+    fn only_gives_the_value_of_a_name_sent_exactly_once() {
+        let headers = raw_headers(&[("Accept", b"text/plain"), ("X-Kind", b"a"), ("accept", b"*/*"), ("Host", b"h")]);
+        let kind = HeaderName::from_static("x-kind");
+        for map_built in [false, true] {
+            assert_eq!(headers.only(&kind), Some(&b"a"[..]), "map built: {map_built}");
+            assert_eq!(headers.only(&HOST), Some(&b"h"[..]), "the last field: {map_built}");
+            assert_eq!(headers.only(&ACCEPT), None, "two fields: {map_built}");
+            assert_eq!(headers.only(&USER_AGENT), None, "none: {map_built}");
+            assert_eq!(headers.is_map_built(), map_built);
+            headers.map();
+        }
+        // A field whose range lies outside the head does not count, as in every other lookup.
+        let (head, mut raw) = parsed(&[("Accept", b"*/*")]);
+        raw.push((ACCEPT, head.len() + 5..head.len() + 9));
+        assert_eq!(RequestHeaders::from_raw(head, raw).only(&ACCEPT), Some(&b"*/*"[..]));
     }
 
     #[test]

@@ -201,16 +201,11 @@ thread_local! {
 
 /// The candidates for the `Accept` fields of `request` (read where they lie: no header map is built).
 fn candidates(request: &ApplicationRequest, config: &ContentNegotiationConfig) -> Candidates {
-    let accept = || request.header_values(&ACCEPT);
-    let mut values = accept();
-    let single = match (values.next(), values.next()) {
-        (Some(value), None) => Some(value),
-        _ => None,
-    };
     // (A configuration that was never installed has id 0, and is not cached.)
     let cacheable = config.id != 0;
+    let single = request.request_headers().only(&ACCEPT);
     let Some(single) = single.filter(|value| cacheable && value.len() <= MAX_CACHED_ACCEPT) else {
-        return negotiate_candidates(&accept().collect::<SmallVec<[_; 4]>>(), config);
+        return negotiate_candidates(&request.header_values(&ACCEPT).collect::<SmallVec<[_; 4]>>(), config);
     };
     LAST_NEGOTIATION.with(|last| {
         let mut last = last.borrow_mut();
