@@ -34,17 +34,9 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 PEERS_TARGET_DIR=${PEERS_TARGET_DIR:-$peers/target}
 SKIP_BUILD=${SKIP_BUILD:-0}
 
-# TechEmpower's request headers for the two tests, as bench/load.sh sends them.
-ACCEPT_PLAINTEXT='text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
-ACCEPT_JSON='application/json,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
+# shellcheck source=bench/servers.sh
+source "$bench/servers.sh"
 
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
-declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype [rotor-cio]=rotor-server)
 usage="usage: bench/ab.sh <server A> <server B>: each one of hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare"
 [[ -n $a && -n $b && -n ${binary[$a]:-} && -n ${binary[$b]:-} ]] || die "$usage"
 [[ $ENDPOINT == plaintext || $ENDPOINT == json ]] || die "ENDPOINT=$ENDPOINT: plaintext or json"
@@ -105,15 +97,7 @@ pid_a=$pid port_a=$port
 start B "$program_b"
 pid_b=$pid port_b=$port
 
-if [[ $ENDPOINT == json ]]; then accept=$ACCEPT_JSON; else accept=$ACCEPT_PLAINTEXT; fi
-script=report.lua
-args=()
-if ((DEPTH > 1)); then
-    script=pipeline.lua
-    args=(-- "$DEPTH")
-fi
-wrk=(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" --timeout 2s -H "Accept: $accept" -H 'Connection: keep-alive'
-    -s "$bench/wrk/$script")
+wrk_for "$ENDPOINT" "$CONNECTIONS" "$DEPTH"
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
 # run <label> <pid> <port> <round>: one measured wrk run; appends "round label rps user_us kernel_us" (the
@@ -165,13 +149,11 @@ for line in open(path):
 rounds = [rounds[number] for number in sorted(rounds) if len(rounds[number]) == 2]
 median = statistics.median
 
-
 def interval(ratios):
     """A 95 % bootstrap interval of the median of `ratios` (fixed seed: the same results give the same interval)."""
     rng = random.Random(1)
     medians = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(4000))
     return medians[100], medians[3899]
-
 
 def summary(what, unit, value, digits):
     """One row: the medians of A and B of `value` (of one server's result), and of B / A by round."""
@@ -179,7 +161,6 @@ def summary(what, unit, value, digits):
     low, high = interval(ratios)
     a, b = median(value(r["A"]) for r in rounds), median(value(r["B"]) for r in rounds)
     print(f"| {what} | {a:.{digits}f}{unit} | {b:.{digits}f}{unit} | {median(ratios):.3f} | {low:.3f} to {high:.3f} |")
-
 
 mode = f"{connections} connections" + (f", pipeline {depth}" if depth != "1" else "")
 print(f"A/B: A = {name_a}, B = {name_b}; /{endpoint}, {mode}; {len(rounds)} rounds of {duration} s each")

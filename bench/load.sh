@@ -51,12 +51,8 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 # Below this many requests per second a run counts as failed: even a loaded 2-core machine serves thousands.
 MIN_RPS=${MIN_RPS:-1000}
 
-# TechEmpower's request headers for the two tests.
-ACCEPT_PLAINTEXT='text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
-ACCEPT_JSON='application/json,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
-
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/servers.sh
+source "$bench/servers.sh"
 
 failures=()
 fail_later() {
@@ -89,8 +85,6 @@ if [[ $SKIP_BUILD != 1 ]]; then
     cargo build --release --locked --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR"
 fi
 bin=$PEERS_TARGET_DIR/release
-declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
 declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor
     [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}" [h1-bare]="h1 prototype, no framework" [rotor-cio]="Rotor on rotor-cio")
 read -r -a servers <<<"$SERVERS"

@@ -38,16 +38,9 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 PEERS_TARGET_DIR=${PEERS_TARGET_DIR:-$peers/target}
 SKIP_BUILD=${SKIP_BUILD:-0}
 
-ACCEPT_PLAINTEXT='text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
-ACCEPT_JSON='application/json,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
+# shellcheck source=bench/servers.sh
+source "$bench/servers.sh"
 
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
-declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype [rotor-cio]=rotor-server)
 [[ -n $server && -n ${binary[$server]:-} ]] ||
     die "usage: bench/profile.sh <server>: one of hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare"
 [[ $ENDPOINT == plaintext || $ENDPOINT == json ]] || die "ENDPOINT=$ENDPOINT: plaintext or json"
@@ -98,16 +91,8 @@ until port=$(grep -m1 -oE '(127\.0\.0\.1|localhost):[0-9]+' "$out/server.log" | 
     sleep 0.05
 done
 
-if [[ $ENDPOINT == json ]]; then accept=$ACCEPT_JSON; else accept=$ACCEPT_PLAINTEXT; fi
-script=report.lua
-args=()
-if ((DEPTH > 1)); then
-    script=pipeline.lua
-    args=(-- "$DEPTH")
-fi
 # wrk itself (taskset execs it), so that `$!` is wrk and the cleanup stops it.
-wrk=(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" --timeout 2s -H "Accept: $accept" -H 'Connection: keep-alive'
-    -s "$bench/wrk/$script")
+wrk_for "$ENDPOINT" "$CONNECTIONS" "$DEPTH"
 url=http://127.0.0.1:$port/$ENDPOINT
 rps_of() { # rps_of <wrk output file>: the requests per second it reports
     local rps

@@ -28,8 +28,8 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 out=$PEERS_TARGET_DIR/instructions
 mkdir -p "$out"
 
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/servers.sh
+source "$root/bench/servers.sh"
 
 if ! command -v valgrind >/dev/null; then
     say "installing valgrind with apt-get"
@@ -39,10 +39,6 @@ if ! command -v valgrind >/dev/null; then
 fi
 for tool in valgrind python3 taskset cargo objdump nm; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
-declare -A package=([hyper]=hyper-server [axum]=axum-server [actix]=actix-web-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=rotor-h1-prototype [rotor-cio]=rotor-server)
-declare -A binary=([hyper]=hyper-server [axum]=axum-server [actix]=actix-server [rotor]=rotor-server
-    [rotor-h1]=rotor-h1-prototype [h1-bare]=h1-bare-server [rotor-cio]=rotor-cio-server)
 read -r -a servers <<<"$SERVERS"
 packages=()
 for server in "${servers[@]}"; do
