@@ -177,18 +177,11 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # run_wrk <endpoint> <connections> <depth> <seconds>: prints wrk's RESULT line followed by
 # "wrk_cpu_seconds=<user + system>".
 run_wrk() {
-    local endpoint=$1 connections=$2 depth=$3 seconds=$4 accept script=report.lua
-    local args=()
-    if [[ $endpoint == json ]]; then accept=$ACCEPT_JSON; else accept=$ACCEPT_PLAINTEXT; fi
-    if ((depth > 1)); then
-        script=pipeline.lua
-        args=(-- "$depth")
-    fi
+    local endpoint=$1 seconds=$4 wrk args
+    wrk_for "$endpoint" "$2" "$3"
     # The subshell's one child is wrk: its reaped children's CPU time (cutime + cstime) is wrk's.
     (
-        taskset -c "$CLIENT_CPU" wrk -t1 -c"$connections" -d"${seconds}s" --timeout 2s \
-            -H "Accept: $accept" -H 'Connection: keep-alive' -s "$bench/wrk/$script" \
-            "http://127.0.0.1:$server_port/$endpoint" "${args[@]}"
+        "${wrk[@]}" -d"${seconds}s" "http://127.0.0.1:$server_port/$endpoint" "${args[@]}"
         awk -v hz="$clock_ticks" '{ printf "wrk_cpu_seconds=%.3f\n", ($16 + $17) / hz }' "/proc/$BASHPID/stat"
     )
 }
