@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, ready};
 
-use super::{BoxFuture, Interceptor, Step, spare};
+use super::step::held_elsewhere;
+use super::{BoxFuture, Interceptor, Slots, Step, StepSlot, spare};
 use crate::Result;
 
 /// The pre-built, shared list of interceptors that one execution walks.
@@ -21,12 +22,15 @@ pub(crate) type Interceptors<S, C> = Arc<[Entry<S, C>]>;
 pub(crate) struct Entry<S, C> {
     pub(crate) interceptor: Arc<dyn Interceptor<S, C>>,
     pub(crate) in_place: bool,
+    /// Whether its steps wait in the slot the execution gives it (read once, here).
+    pub(crate) held: bool,
 }
 
 impl<S: 'static, C: 'static> Entry<S, C> {
     pub(crate) fn new(interceptor: Arc<dyn Interceptor<S, C>>) -> Self {
         let in_place = interceptor.works_in_place();
-        Entry { interceptor, in_place }
+        let held = interceptor.holds_steps();
+        Entry { interceptor, in_place, held }
     }
 }
 
@@ -76,12 +80,29 @@ pub(crate) struct Execution<S, C> {
     /// Set by [`PipelineContext::finish`], from any clone of the context: a separate flag, so that a `finish`
     /// from another task is never overwritten by the loop's store of `next`.
     finished: AtomicBool,
+    /// The step slots of the last execution that ran over this state, emptied, while the state is spare (the
+    /// running execution's future owns them); reached only through `get_mut`, when the state is unique.
+    slots: Mutex<Box<[StepSlot]>>,
+}
+
+/// The step an execution's loop awaits.
+pub(crate) enum Pending {
+    /// A boxed future.
+    Boxed(BoxFuture<Result<()>>),
+    /// The future held in the slot of the interceptor at this index.
+    Held(usize),
 }
 
 impl<S, C> Execution<S, C> {
     /// The interceptors this execution walks (none for a spare state, which no context refers to).
     fn interceptors(&self) -> &[Entry<S, C>] {
         self.interceptors.as_deref().unwrap_or_default()
+    }
+
+    /// Where the kept slots' allocations are (0 for a slot never used), for tests that check they are reused.
+    #[cfg(test)]
+    pub(crate) fn slot_addresses(&mut self) -> Vec<usize> {
+        self.slots.get_mut().unwrap_or_else(PoisonError::into_inner).iter().map(StepSlot::address).collect()
     }
 }
 
@@ -108,7 +129,12 @@ where
 {
     /// Starts an execution of `interceptors` with `subject` at the interceptor `next` (the ones before it ran
     /// already, without a shared state): the state every interceptor from there on will share.
-    pub(crate) fn start(interceptors: Interceptors<S, C>, context: C, subject: S, next: usize) -> Self {
+    pub(crate) fn start(
+        interceptors: Interceptors<S, C>,
+        context: C,
+        subject: S,
+        next: usize,
+    ) -> (Self, Box<[StepSlot]>) {
         if let Some(mut execution) = spare::take::<Execution<S, C>>() {
             // Kept only when nothing else referred to it, so this finds it unique.
             if let Some(state) = Arc::get_mut(&mut execution) {
@@ -119,26 +145,36 @@ where
                 *state.subject.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(subject);
                 *state.next.get_mut() = next;
                 *state.finished.get_mut() = false;
-                return PipelineContext { execution };
+                let slots = std::mem::take(state.slots.get_mut().unwrap_or_else(PoisonError::into_inner));
+                return (PipelineContext { execution }, slots);
             }
         }
-        PipelineContext {
-            execution: Arc::new(Execution {
-                context: Some(context),
-                subject: Mutex::new(Some(subject)),
-                interceptors: Some(interceptors),
-                next: AtomicUsize::new(next),
-                finished: AtomicBool::new(false),
-            }),
-        }
+        let execution = Arc::new(Execution {
+            context: Some(context),
+            subject: Mutex::new(Some(subject)),
+            interceptors: Some(interceptors),
+            next: AtomicUsize::new(next),
+            finished: AtomicBool::new(false),
+            slots: Mutex::new(Box::default()),
+        });
+        (PipelineContext { execution }, Box::default())
     }
 
     /// The subject at the end of the execution, what keeps its context, and the interceptor list to drop (after
     /// the caller has stored the context); the state is kept for the thread's next execution of this type when
-    /// nothing else refers to it.
-    fn into_parts(mut self) -> Parts<S, C> {
+    /// nothing else refers to it, with the execution's emptied step `slots`.
+    fn into_parts(mut self, slots: Box<[StepSlot]>) -> Parts<S, C> {
         let (subject, leftover, interceptors) = match Arc::get_mut(&mut self.execution) {
             Some(state) => {
+                if !slots.is_empty() {
+                    *state.slots.get_mut().unwrap_or_else(PoisonError::into_inner) = slots;
+                } else {
+                    // Never used (a pipeline without held steps): the kept slots stay. An empty boxed slice owns
+                    // no allocation, so forgetting it is dropping it without the call to its drop glue (about 20
+                    // instructions per execution, measured with bench/instructions/measure.sh).
+                    #[expect(clippy::mem_forget, reason = "an empty boxed slice owns nothing to leak")]
+                    std::mem::forget(slots);
+                }
                 let subject = state.subject.get_mut().unwrap_or_else(PoisonError::into_inner).take();
                 // The context goes to the execution's future and the interceptor list (with whatever its
                 // interceptors hold) to the caller: a spare state keeps nothing alive.
@@ -164,20 +200,28 @@ where
     ///
     /// It is a poll function rather than an `async fn` so that the futures that run it
     /// ([`PipelineExecution`], `proceed`) stay a few words in size: they are created, moved and stored per call.
-    fn poll_run(&self, pending: &mut Option<BoxFuture<Result<()>>>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+    fn poll_run(&self, pending: &mut Option<Pending>, mut slots: Slots<'_>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         loop {
             if let Some(step) = pending {
                 // A panic while the step is polled becomes an error at this step, like one in `intercept`.
-                let polled = catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)));
+                let polled = catch_unwind(AssertUnwindSafe(|| match step {
+                    Pending::Boxed(future) => future.as_mut().poll(cx),
+                    Pending::Held(index) => slots.at(*index).poll(cx),
+                }));
                 let result = match polled {
                     Ok(Poll::Pending) => return Poll::Pending,
                     Ok(Poll::Ready(result)) => result,
-                    Err(payload) => Err(crate::Error::from_panic(payload.as_ref())),
+                    Err(payload) => {
+                        if let Pending::Held(index) = step {
+                            slots.at(*index).clear();
+                        }
+                        Err(crate::Error::from_panic(payload.as_ref()))
+                    }
                 };
                 *pending = None;
                 result?;
             }
-            match self.run_ready() {
+            match self.run_ready(&mut slots) {
                 Ok(Some(step)) => *pending = Some(step),
                 Ok(None) => return Poll::Ready(Ok(())),
                 Err(error) => return Poll::Ready(Err(error)),
@@ -190,7 +234,7 @@ where
     ///
     /// A ready step costs a call through the interceptor's vtable with the context borrowed: no allocation, no
     /// atomic read-modify-write, no future.
-    fn run_ready(&self) -> Result<Option<BoxFuture<Result<()>>>> {
+    fn run_ready(&self, slots: &mut Slots<'_>) -> Result<Option<Pending>> {
         let execution = &*self.execution;
         let interceptors = execution.interceptors();
         // The subject, locked once for a run of interceptors that work on it in place; released before any other
@@ -221,17 +265,27 @@ where
                     Step::Ready(Some(Err(error))) => return Err(error),
                     Step::Ready(_) => continue,
                     // Waiting happens without the lock: the step's future may look at the subject itself.
-                    Step::Pending(future) => return Ok(Some(future)),
+                    Step::Pending(future) => return Ok(Some(Pending::Boxed(future))),
+                    // An in-place interceptor is given no slot.
+                    Step::Held(_) => return Err(held_elsewhere()),
                 }
             }
             held = None;
             let interceptor = &entry.interceptor;
-            let step = catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
-                .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
+            let step = if entry.held {
+                let slot = slots.at(index);
+                catch_unwind(AssertUnwindSafe(|| interceptor.intercept_held(self, slot)))
+            } else {
+                catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
+            };
+            let step = step.map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
             match step {
                 Step::Ready(Some(Err(error))) => return Err(error),
                 Step::Ready(_) => {}
-                Step::Pending(future) => return Ok(Some(future)),
+                Step::Pending(future) => return Ok(Some(Pending::Boxed(future))),
+                Step::Held(_) if entry.held => return Ok(Some(Pending::Held(index))),
+                // From an interceptor that was given no slot.
+                Step::Held(_) => return Err(held_elsewhere()),
             }
         }
     }
@@ -245,7 +299,8 @@ where
     /// several tasks at once.
     pub async fn proceed(&self) -> Result<()> {
         let mut pending = None;
-        poll_fn(|cx| self.poll_run(&mut pending, cx)).await
+        let mut slot = StepSlot::empty();
+        poll_fn(|cx| self.poll_run(&mut pending, Slots::One(&mut slot), cx)).await
     }
 
     /// Replaces the subject with `subject`, then [`proceed`](Self::proceed)s.
@@ -348,7 +403,7 @@ enum ExecutionState<S, C> {
     Direct(Direct<S, C>),
     /// Interceptors run over a shared state (since the first one that needed a [`PipelineContext`]), and the
     /// step being awaited.
-    Running { ctx: PipelineContext<S, C>, pending: Option<BoxFuture<Result<()>>> },
+    Running { ctx: PipelineContext<S, C>, pending: Option<Pending>, slots: Box<[StepSlot]> },
     /// Returned its output; keeps the context until the future is dropped (see [`PipelineExecution::context`]).
     Done(Leftover<S, C>),
 }
@@ -445,6 +500,8 @@ impl<S: 'static, C: 'static> Direct<S, C> {
                 Ok(Step::Ready(Some(Err(error)))) => return Poll::Ready(Err(error)),
                 Ok(Step::Ready(_)) => {}
                 Ok(Step::Pending(future)) => *pending = Some(future),
+                // An in-place interceptor is given no slot.
+                Ok(Step::Held(_)) => return Poll::Ready(Err(held_elsewhere())),
                 Err(payload) => return Poll::Ready(Err(crate::Error::from_panic(payload.as_ref()))),
             }
         }
@@ -504,10 +561,8 @@ where
             }
             Some(_) => {
                 let interceptors = interceptors.into_owned(&context);
-                ExecutionState::Running {
-                    ctx: PipelineContext::start(interceptors, context, subject, 0),
-                    pending: None,
-                }
+                let (ctx, slots) = PipelineContext::start(interceptors, context, subject, 0);
+                ExecutionState::Running { ctx, pending: None, slots }
             }
         };
         PipelineExecution { state }
@@ -541,18 +596,21 @@ where
             let outcome = match &mut this.state {
                 ExecutionState::Empty { .. } => Ok(DirectOutcome::Finished),
                 ExecutionState::Direct(direct) => ready!(direct.poll_run(cx)),
-                ExecutionState::Running { ctx, pending } => {
-                    let outcome = ready!(ctx.poll_run(pending, cx));
-                    let ExecutionState::Running { ctx, pending } =
+                ExecutionState::Running { ctx, pending, slots } => {
+                    let outcome = ready!(ctx.poll_run(pending, Slots::PerInterceptor(slots), cx));
+                    let ExecutionState::Running { ctx, pending, slots } =
                         replace(&mut this.state, ExecutionState::Done(Leftover::Taken))
                     else {
                         unreachable!("matched just above")
                     };
+                    // The loop has no step left to await: the slots are empty, and go back with the state when it
+                    // is kept.
+                    drop(pending);
                     // After an error too: the subject goes, and the state is kept for reuse when it can be.
-                    let (subject, leftover, interceptors) = ctx.into_parts();
+                    let (subject, leftover, interceptors) = ctx.into_parts(slots);
                     this.state = ExecutionState::Done(leftover);
                     // Dropped once the context is stored, so that even a panicking drop cannot lose it.
-                    drop((pending, interceptors));
+                    drop(interceptors);
                     return Poll::Ready(outcome.and(subject));
                 }
                 ExecutionState::Done(_) => {
@@ -573,8 +631,8 @@ where
                 Ok(DirectOutcome::NeedsContext) => {
                     let Some((interceptors, next)) = promote else { unreachable!("only a direct run needs a context") };
                     let interceptors = interceptors.into_owned(&context);
-                    let ctx = PipelineContext::start(interceptors, context, subject, next);
-                    this.state = ExecutionState::Running { ctx, pending: None };
+                    let (ctx, slots) = PipelineContext::start(interceptors, context, subject, next);
+                    this.state = ExecutionState::Running { ctx, pending: None, slots };
                 }
                 outcome => {
                     this.state = ExecutionState::Done(Leftover::Context(context));

@@ -4,14 +4,16 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 
-use super::{PipelineContext, Step};
+use super::{PipelineContext, Step, StepSlot};
 use crate::Result;
 
 /// Code registered in a phase of a [`Pipeline`](super::Pipeline).
 ///
 /// Most interceptors are closures given to [`Pipeline::intercept`](super::Pipeline::intercept)
-/// (`|ctx| async move { … }`); implement this trait for a type of your own, or wrap a closure that never waits
-/// with [`sync`], when an interceptor should cost no allocation per call.
+/// (`|ctx| async move { … }`): their futures wait in [`StepSlot`]s the pipeline reuses, so they cost no
+/// allocation per call once a thread has run them, and a clone of the context each. Wrap a closure that never
+/// waits with [`sync`] (or [`in_place`]) to spare the future and the clone too, or implement this trait for a
+/// type of your own.
 ///
 /// An interceptor that returns without calling [`proceed`](PipelineContext::proceed) lets the next one run
 /// (implicit proceed); one that calls it runs the rest of the pipeline inside that call.
@@ -45,13 +47,33 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// Runs this interceptor for one execution of the pipeline.
     fn intercept(&self, ctx: PipelineContext<S, C>) -> Step;
 
-    /// Runs this interceptor with the context borrowed; the pipeline calls this one.
+    /// Runs this interceptor with the context borrowed.
     ///
     /// The default clones the context (a reference count) for [`intercept`](Self::intercept). An interceptor
     /// that does not keep the context past its return (one whose step is ready at once, like those made by
     /// [`sync`]) overrides it to save that count, and makes `intercept` call it.
     fn intercept_ref(&self, ctx: &PipelineContext<S, C>) -> Step {
         self.intercept(ctx.clone())
+    }
+
+    /// True if this interceptor's steps wait in the [`StepSlot`] the pipeline gives it: the pipeline then calls
+    /// [`intercept_held`](Self::intercept_held) instead of [`intercept_ref`](Self::intercept_ref). Read once,
+    /// when the pipeline's list is built. Default false; async closures registered with
+    /// [`Pipeline::intercept`](super::Pipeline::intercept) say true.
+    fn holds_steps(&self) -> bool {
+        false
+    }
+
+    /// Runs this interceptor with the context borrowed and a slot for its step's future; called only if
+    /// [`holds_steps`](Self::holds_steps) says so. The default ignores the slot and calls
+    /// [`intercept_ref`](Self::intercept_ref).
+    ///
+    /// An interceptor whose step waits on a future of one type returns [`slot.hold(future)`](StepSlot::hold):
+    /// the future then lives in an allocation the pipeline reuses from call to call (kept per interceptor and
+    /// per thread) instead of a new box each time. A step that is ready at once is returned as usual.
+    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot) -> Step {
+        let _ = slot;
+        self.intercept_ref(ctx)
     }
 
     /// True if this interceptor works on the subject and the context alone, without the pipeline's controls
@@ -98,6 +120,14 @@ where
 {
     fn intercept(&self, ctx: PipelineContext<S, C>) -> Step {
         Step::boxed((self.f)(ctx))
+    }
+
+    fn holds_steps(&self) -> bool {
+        true
+    }
+
+    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot) -> Step {
+        slot.hold((self.f)(ctx.clone()))
     }
 }
 

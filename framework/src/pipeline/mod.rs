@@ -10,6 +10,7 @@ mod phase;
 mod pipeline;
 mod spare;
 mod step;
+mod step_slot;
 #[cfg(test)]
 mod tests;
 
@@ -19,3 +20,5 @@ pub use interceptor::{InPlaceInterceptor, Interceptor, SyncInterceptor, in_place
 pub use phase::{PhaseRelation, PipelinePhase};
 pub use pipeline::Pipeline;
 pub use step::{BoxFuture, Step};
+pub(crate) use step_slot::Slots;
+pub use step_slot::{HeldStep, StepSlot};

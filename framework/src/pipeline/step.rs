@@ -1,4 +1,4 @@
-//! `Step`: the future an interceptor returns, ready at once or boxed.
+//! `Step`: the future an interceptor returns, ready at once, boxed, or held in its slot.
 
 use std::any::Any;
 use std::fmt;
@@ -6,13 +6,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::HeldStep;
 use crate::Result;
 
 /// The boxed future of an interceptor that has to wait.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// What an [`Interceptor`](super::Interceptor) returns: either a result that is ready now (no allocation) or
-/// a future to await.
+/// What an [`Interceptor`](super::Interceptor) returns: a result that is ready now (no allocation), a future to
+/// await, or a future kept in the interceptor's [`StepSlot`](super::StepSlot) (see
+/// [`Interceptor::intercept_held`](super::Interceptor::intercept_held)).
 ///
 /// ```
 /// use rotor::pipeline::Step;
@@ -34,6 +36,9 @@ pub enum Step {
     Ready(Option<Result<()>>),
     /// Still to be awaited.
     Pending(BoxFuture<Result<()>>),
+    /// Still to be awaited, in the [`StepSlot`](super::StepSlot) that made it: only the pipeline that gave
+    /// that slot can await it (awaited directly, it fails).
+    Held(HeldStep),
 }
 
 impl Step {
@@ -70,6 +75,7 @@ impl Future for Step {
         match self.get_mut() {
             Step::Ready(result) => Poll::Ready(result.take().unwrap_or(Ok(()))),
             Step::Pending(future) => future.as_mut().poll(cx),
+            Step::Held(_) => Poll::Ready(Err(held_elsewhere())),
         }
     }
 }
@@ -79,6 +85,15 @@ impl fmt::Debug for Step {
         match self {
             Step::Ready(_) => f.write_str("Step::Ready"),
             Step::Pending(_) => f.write_str("Step::Pending"),
+            Step::Held(_) => f.write_str("Step::Held"),
         }
     }
+}
+
+/// The error for a [`Step::Held`] awaited anywhere but through its slot.
+pub(crate) fn held_elsewhere() -> crate::Error {
+    crate::Error::internal(
+        "a step held in a StepSlot was returned where its slot is not awaited: return StepSlot::hold's step from \
+         the intercept_held call that was given the slot",
+    )
 }

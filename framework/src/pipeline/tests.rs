@@ -1,5 +1,6 @@
 //! Ktor's pipeline semantics, one test per rule.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::*;
@@ -618,4 +619,121 @@ fn a_state_is_kept_for_reuse_after_an_error_too_and_the_context_lives_as_long_as
         drop(execution);
         assert_eq!(Arc::strong_count(&trail), 1, "and lets it go when it is dropped");
     });
+}
+
+/// The slots the thread keeps with its spare `TestPipeline` state (their allocations' addresses), putting the
+/// state back.
+fn kept_slots() -> Vec<usize> {
+    let Some(mut state) = super::spare::take::<super::context::Execution<Vec<String>, Trail>>() else { return vec![] };
+    let addresses = Arc::get_mut(&mut state).expect("a spare state is unique").slot_addresses();
+    super::spare::put(state);
+    addresses
+}
+
+/// An async interceptor that waits once, records `name` and holds `marker` in its future while it runs.
+fn waits_holding(pipeline: &mut TestPipeline, phase: &PipelinePhase, name: &'static str, marker: &Arc<()>) {
+    let marker = Arc::clone(marker);
+    pipeline.intercept(phase, move |ctx| {
+        let marker = Arc::clone(&marker);
+        async move {
+            tokio::task::yield_now().await;
+            let _ = &marker;
+            ctx.subject().push(name.to_owned());
+            Ok(())
+        }
+    });
+}
+
+#[test]
+fn async_steps_wait_in_slots_that_the_thread_reuses_from_one_execution_to_the_next() {
+    block_on(async {
+        let _ = spare_state();
+        let marker = Arc::new(());
+        let mut pipeline = TestPipeline::new([A, B]);
+        waits_holding(&mut pipeline, &A, "a", &marker);
+        pipeline.intercept_sync(&A, |ctx| {
+            ctx.subject().push("sync".to_owned());
+            Ok(())
+        });
+        waits_holding(&mut pipeline, &B, "b", &marker);
+        let trail = Trail::default();
+        assert_eq!(pipeline.execute(Arc::clone(&trail), Vec::new()).await.unwrap(), ["a", "sync", "b"]);
+        let first = kept_slots();
+        assert_eq!(first.len(), 3, "a slot per interceptor up to the last held one: {first:?}");
+        assert!(first[0] != 0 && first[1] == 0 && first[2] != 0, "the sync one holds nothing: {first:?}");
+        assert_eq!(Arc::strong_count(&marker), 3, "the finished futures are gone; the closures keep theirs");
+        assert_eq!(Arc::strong_count(&trail), 1, "and so is every clone of the context");
+        assert_eq!(pipeline.execute(Arc::clone(&trail), Vec::new()).await.unwrap(), ["a", "sync", "b"]);
+        assert_eq!(kept_slots(), first, "the second execution's futures were held in the same allocations");
+    });
+}
+
+#[test]
+fn a_panic_in_a_held_step_is_an_error_and_the_next_execution_runs_as_usual() {
+    block_on(async {
+        let mut pipeline = TestPipeline::new([A, B]);
+        pipeline.intercept(&A, |ctx| async move {
+            let outcome = match ctx.proceed().await {
+                Ok(()) => "ok".to_owned(),
+                Err(error) if error.is_panic() => format!("caught: {error}"),
+                Err(error) => format!("unexpected: {error}"),
+            };
+            ctx.subject().push(outcome);
+            Ok(())
+        });
+        pipeline.intercept(&B, |ctx| async move {
+            tokio::task::yield_now().await;
+            if ctx.context().lock().unwrap().is_empty() {
+                panic!("held bug");
+            }
+            ctx.subject().push("b".to_owned());
+            Ok(())
+        });
+        let trail = pipeline.execute(Trail::default(), Vec::new()).await.unwrap();
+        assert!(trail.len() == 1 && trail[0].contains("caught") && trail[0].contains("held bug"), "{trail:?}");
+        let go = Trail::new(Mutex::new(vec!["go".to_owned()]));
+        assert_eq!(pipeline.execute(go, Vec::new()).await.unwrap(), ["b", "ok"]);
+    });
+}
+
+#[test]
+fn dropping_an_execution_while_a_held_step_waits_drops_the_step() {
+    block_on(async {
+        let marker = Arc::new(());
+        let mut pipeline = TestPipeline::new([A]);
+        let held = Arc::clone(&marker);
+        pipeline.intercept(&A, move |_ctx| {
+            let held = Arc::clone(&held);
+            async move {
+                let _ = &held;
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+        let mut execution = pipeline.execute(Trail::default(), Vec::new());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(std::pin::Pin::new(&mut execution).poll(&mut cx).is_pending());
+        assert_eq!(Arc::strong_count(&marker), 3, "the closure's and the waiting step's");
+        drop(execution);
+        assert_eq!(Arc::strong_count(&marker), 2, "the step went with its execution");
+    });
+}
+
+/// An interceptor that returns a held step from `intercept`, where the pipeline gives it no slot.
+struct ReturnsHeld;
+
+impl Interceptor<Vec<String>, Trail> for ReturnsHeld {
+    fn intercept(&self, _ctx: PipelineContext<Vec<String>, Trail>) -> Step {
+        super::StepSlot::empty().hold(async { Ok(()) })
+    }
+}
+
+#[test]
+fn a_held_step_returned_where_no_slot_was_given_is_an_error() {
+    let mut pipeline = TestPipeline::new([A]);
+    pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
+    let error = run(&pipeline).unwrap_err();
+    assert!(error.to_string().contains("StepSlot"), "{error}");
+    let error = block_on(super::StepSlot::empty().hold(async { Ok(()) })).unwrap_err();
+    assert!(error.to_string().contains("StepSlot"), "awaited directly: {error}");
 }

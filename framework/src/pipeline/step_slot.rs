@@ -1,0 +1,251 @@
+//! `StepSlot`: where an interceptor's waiting step keeps its future, in an allocation the pipeline reuses.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use super::Step;
+use crate::Result;
+
+/// A place for the future of one interceptor's step, given to
+/// [`Interceptor::intercept_held`](super::Interceptor::intercept_held) (for an interceptor whose
+/// [`holds_steps`](super::Interceptor::holds_steps) is true). [`hold`](Self::hold) keeps the future in
+/// it and returns the step that awaits it there; the pipeline polls it in place and empties the slot when it is
+/// done, keeping the allocation.
+///
+/// An execution keeps one slot per interceptor, and each thread keeps the slots of its last finished execution
+/// of a pipeline type with that execution's state; so an interceptor whose closure returns a future of one type
+/// every time (any `|ctx| async move { … }`) allocates it once per thread rather than once per call. A future
+/// of another type than the slot held last is allocated anew, as a [`Step::boxed`] one always is.
+///
+/// Interceptors made with [`Pipeline::intercept`](super::Pipeline::intercept) use their slot; an
+/// [`Interceptor`](super::Interceptor) of your own can too:
+///
+/// ```
+/// use rotor::pipeline::{Interceptor, Pipeline, PipelineContext, PipelinePhase, Step, StepSlot};
+///
+/// struct Bump;
+///
+/// impl Interceptor<u32, ()> for Bump {
+///     fn intercept(&self, ctx: PipelineContext<u32, ()>) -> Step {
+///         Step::boxed(bump(ctx))
+///     }
+///
+///     fn holds_steps(&self) -> bool {
+///         true
+///     }
+///
+///     fn intercept_held(&self, ctx: &PipelineContext<u32, ()>, slot: &mut StepSlot) -> Step {
+///         slot.hold(bump(ctx.clone()))
+///     }
+/// }
+///
+/// async fn bump(ctx: PipelineContext<u32, ()>) -> rotor::Result<()> {
+///     tokio::task::yield_now().await;
+///     *ctx.subject() += 1;
+///     Ok(())
+/// }
+///
+/// const MAIN: PipelinePhase = PipelinePhase::new("Main");
+/// let mut pipeline = Pipeline::<u32, ()>::new([MAIN]);
+/// pipeline.add_interceptor(&MAIN, Bump).unwrap();
+/// pipeline.add_interceptor(&MAIN, Bump).unwrap();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(pipeline.execute((), 0).await.unwrap(), 2);
+/// assert_eq!(pipeline.execute((), 40).await.unwrap(), 42);
+/// # });
+/// ```
+pub struct StepSlot {
+    held: Option<Pin<Box<dyn Held>>>,
+}
+
+/// The step of a future kept in a [`StepSlot`]: made by [`StepSlot::hold`] only, and awaited by the pipeline
+/// through that slot.
+#[derive(Debug)]
+pub struct HeldStep {
+    _private: (),
+}
+
+impl StepSlot {
+    /// A slot that has held nothing yet (only a pipeline makes slots).
+    pub(crate) const fn empty() -> Self {
+        StepSlot { held: None }
+    }
+
+    /// Where the slot's allocation is (0 for none), for tests that check it is reused.
+    #[cfg(test)]
+    pub(crate) fn address(&self) -> usize {
+        self.held.as_ref().map_or(0, |held| &**held as *const dyn Held as *const () as usize)
+    }
+
+    /// Keeps `future` in this slot, in the allocation of the future the slot held last if that was of the same
+    /// type, and returns the step that awaits it. Return that step from
+    /// [`intercept_held`](super::Interceptor::intercept_held), the call that was given this slot.
+    pub fn hold<F: Future<Output = Result<()>> + Send + 'static>(&mut self, future: F) -> Step {
+        let mut future = Some(future);
+        let refilled = match &mut self.held {
+            Some(held) => held.as_mut().refill(&mut future),
+            None => false,
+        };
+        if !refilled {
+            // The first future of this slot, or one of another type than the last: a new allocation.
+            self.held = Some(Box::pin(future));
+        }
+        Step::Held(HeldStep { _private: () })
+    }
+
+    /// Polls the future held here; empties the slot (dropping the future, keeping its allocation) once it is
+    /// done.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match &mut self.held {
+            Some(held) => held.as_mut().poll_held(cx),
+            None => Poll::Ready(Err(crate::Error::internal("a held pipeline step's slot is empty"))),
+        }
+    }
+
+    /// Drops the future held here, if any (after it panicked), keeping the allocation.
+    pub(crate) fn clear(&mut self) {
+        if let Some(held) = &mut self.held {
+            held.as_mut().clear();
+        }
+    }
+}
+
+impl fmt::Debug for StepSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StepSlot").field("allocated", &self.held.is_some()).finish()
+    }
+}
+
+/// A slot's future behind its type: an `Option<F>` pinned in its box, refilled and emptied in place.
+trait Held: Send {
+    /// Takes the future out of `future` (an `Option<F>`) into this slot if it is of this slot's type.
+    fn refill(self: Pin<&mut Self>, future: &mut dyn Any) -> bool;
+    /// Polls the future; empties the slot once it is done.
+    fn poll_held(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>>;
+    /// Empties the slot.
+    fn clear(self: Pin<&mut Self>);
+}
+
+impl<F: Future<Output = Result<()>> + Send + 'static> Held for Option<F> {
+    fn refill(mut self: Pin<&mut Self>, future: &mut dyn Any) -> bool {
+        match future.downcast_mut::<Option<F>>() {
+            Some(future) => {
+                // Drops what the slot held (nothing, once a step is done) in place, then moves the new one in.
+                self.set(future.take());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn poll_held(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let result = match self.as_mut().as_pin_mut() {
+            Some(future) => ready!(future.poll(cx)),
+            None => Err(crate::Error::internal("a held pipeline step was polled after it finished")),
+        };
+        // Dropped now, not when the slot is next filled: what the future captured (the context) goes with it.
+        self.set(None);
+        Poll::Ready(result)
+    }
+
+    fn clear(mut self: Pin<&mut Self>) {
+        self.set(None);
+    }
+}
+
+/// The slots of one run of interceptors, borrowed for a poll: one per interceptor for an execution's own loop
+/// (kept with its state between executions), or one for all in a `proceed`, whose interceptors' own slots would
+/// be borrowed from the step that is running it.
+pub(crate) enum Slots<'a> {
+    /// Slot `i` for interceptor `i`.
+    PerInterceptor(&'a mut Box<[StepSlot]>),
+    /// One slot, reused by every step.
+    One(&'a mut StepSlot),
+}
+
+impl Slots<'_> {
+    /// The slot for the interceptor at `index`.
+    #[inline]
+    pub(crate) fn at(&mut self, index: usize) -> &mut StepSlot {
+        match self {
+            Slots::PerInterceptor(slots) => {
+                if index >= slots.len() {
+                    grow(slots, index);
+                }
+                &mut slots[index]
+            }
+            Slots::One(slot) => slot,
+        }
+    }
+}
+
+/// Makes room for slot `index` (once per interceptor of a kept state: out of the way of the common path).
+#[cold]
+#[inline(never)]
+fn grow(slots: &mut Box<[StepSlot]>, index: usize) {
+    let mut grown = std::mem::take(slots).into_vec();
+    grown.resize_with(index + 1, StepSlot::empty);
+    *slots = grown.into_boxed_slice();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn poll_ready(slot: &mut StepSlot) -> Result<()> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match slot.poll(&mut cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => panic!("a ready future"),
+        }
+    }
+
+    /// A future that owns `drops` and counts its drop.
+    fn counted(drops: &Arc<AtomicUsize>, fail: bool) -> impl Future<Output = Result<()>> + Send + 'static {
+        struct Guard(Arc<AtomicUsize>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let guard = Guard(Arc::clone(drops));
+        async move {
+            let _guard = guard;
+            if fail { Err(crate::Error::bad_request("failed")) } else { Ok(()) }
+        }
+    }
+
+    #[test]
+    fn a_future_of_the_same_type_reuses_the_allocation_and_is_dropped_when_done() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut slot = StepSlot::empty();
+        assert!(matches!(slot.hold(counted(&drops, false)), Step::Held(_)));
+        let first = slot.address();
+        assert!(poll_ready(&mut slot).is_ok());
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped as soon as it is done");
+        assert!(matches!(slot.hold(counted(&drops, true)), Step::Held(_)));
+        assert_eq!(slot.address(), first, "the same allocation");
+        assert!(poll_ready(&mut slot).unwrap_err().is_bad_request());
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert!(poll_ready(&mut slot).is_err(), "an emptied slot answers with an error, not a panic");
+    }
+
+    #[test]
+    fn a_future_of_another_type_gets_an_allocation_of_its_own() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut slot = StepSlot::empty();
+        assert!(matches!(slot.hold(counted(&drops, false)), Step::Held(_)));
+        assert!(poll_ready(&mut slot).is_ok());
+        assert!(matches!(slot.hold(async { Ok(()) }), Step::Held(_)));
+        assert!(poll_ready(&mut slot).is_ok());
+        // A future held and never polled is dropped with the slot, or when cleared.
+        assert!(matches!(slot.hold(counted(&drops, false)), Step::Held(_)));
+        slot.clear();
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    }
+}
