@@ -85,7 +85,7 @@ if [[ $SKIP_BUILD != 1 ]]; then
     cargo build --release --locked --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR"
 fi
 bin=$PEERS_TARGET_DIR/release
-declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]=Rotor
+declare -A label=([hyper]="raw hyper" [axum]=axum [actix]=actix-web [rotor]="Rotor on rotor-hyper"
     [rotor-h1]="Rotor on the h1 prototype${ROTOR_H1_MODULE:+ ($ROTOR_H1_MODULE)}" [h1-bare]="h1 prototype, no framework" [rotor-cio]="Rotor on rotor-cio")
 read -r -a servers <<<"$SERVERS"
 declare -A listed=()
@@ -374,7 +374,9 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
     for server in rotor rotor-cio; do if has "$server"; then rotors+=("$server"); fi; done
     if ((${#rotors[@]} > 0)); then
         echo
-        echo "Rotor against the targets (req/s ≥ 1.00× actix-web and ≥ 0.95× raw hyper, p99 ≤ axum's), on each engine:"
+        echo "Rotor against the targets (req/s ≥ 1.00× actix-web and ≥ 0.95× raw hyper, p99 ≤ axum's). The targets are"
+        echo "Rotor's on rotor-cio, its cleartext HTTP/1.1 engine; Rotor on rotor-hyper (the engine for TLS and HTTP/2) is set"
+        echo "against them for reference (bench/README.md, \"Which engine the targets are for\"):"
         echo
         echo "| server | endpoint | mode | Rotor / actix-web req/s | Rotor / raw hyper req/s | Rotor / axum p99 | verdict | per server CPU-s: Rotor / actix-web | Rotor / raw hyper | paired by round, req/s: Rotor / actix-web | Rotor / raw hyper |"
         echo "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
