@@ -65,7 +65,7 @@ pub struct PipelineContext<S, C> {
     execution: Arc<Execution<S, C>>,
 }
 
-/// The state one execution's interceptors share. Each thread reuses the state of its last finished execution of
+/// The state one execution's interceptors share. Each thread reuses the state of a last finished execution of
 /// the same types when nothing else refers to it (see `spare`), else allocates one; walking the interceptors
 /// takes no further allocation and no atomic read-modify-write for a step that does not wait.
 pub(crate) struct Execution<S, C> {
@@ -166,12 +166,13 @@ where
     fn into_parts(mut self, slots: Box<[StepSlot]>) -> Parts<S, C> {
         let (subject, leftover, interceptors) = match Arc::get_mut(&mut self.execution) {
             Some(state) => {
-                if !slots.is_empty() {
-                    *state.slots.get_mut().unwrap_or_else(PoisonError::into_inner) = slots;
-                } else {
-                    // Never used (a pipeline without held steps): the kept slots stay. An empty boxed slice owns
-                    // no allocation, so forgetting it is dropping it without the call to its drop glue (about 20
-                    // instructions per execution, measured with bench/instructions/measure.sh).
+                // `start` took the state's slots, so it holds an empty slice: swap the execution's in (every step
+                // has finished, so they hold nothing), and let go of the empty one without the call to its drop
+                // glue, about 20 instructions per execution (bench/instructions/measure.sh): an empty boxed slice
+                // owns no allocation.
+                let mut slots = slots;
+                std::mem::swap(state.slots.get_mut().unwrap_or_else(PoisonError::into_inner), &mut slots);
+                if slots.is_empty() {
                     #[expect(clippy::mem_forget, reason = "an empty boxed slice owns nothing to leak")]
                     std::mem::forget(slots);
                 }
@@ -206,14 +207,14 @@ where
                 // A panic while the step is polled becomes an error at this step, like one in `intercept`.
                 let polled = catch_unwind(AssertUnwindSafe(|| match step {
                     Pending::Boxed(future) => future.as_mut().poll(cx),
-                    Pending::Held(index) => slots.at(*index).poll(cx),
+                    Pending::Held(index) => slots.at(*index, 0).poll(cx),
                 }));
                 let result = match polled {
                     Ok(Poll::Pending) => return Poll::Pending,
                     Ok(Poll::Ready(result)) => result,
                     Err(payload) => {
                         if let Pending::Held(index) = step {
-                            slots.at(*index).clear();
+                            slots.at(*index, 0).clear();
                         }
                         Err(crate::Error::from_panic(payload.as_ref()))
                     }
@@ -273,12 +274,17 @@ where
             held = None;
             let interceptor = &entry.interceptor;
             let step = if entry.held {
-                let slot = slots.at(index);
+                let slot = slots.at(index, interceptors.len());
                 catch_unwind(AssertUnwindSafe(|| interceptor.intercept_held(self, slot)))
             } else {
                 catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
             };
             let step = step.map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
+            if entry.held && !matches!(step, Step::Held(_)) {
+                // An interceptor that filled its slot and then returned another step: the future it left there
+                // must not outlive this call (in a kept state) or be awaited by a later one.
+                slots.at(index, 0).clear();
+            }
             match step {
                 Step::Ready(Some(Err(error))) => return Err(error),
                 Step::Ready(_) => {}

@@ -10,10 +10,10 @@ use crate::Result;
 /// Code registered in a phase of a [`Pipeline`](super::Pipeline).
 ///
 /// Most interceptors are closures given to [`Pipeline::intercept`](super::Pipeline::intercept)
-/// (`|ctx| async move { … }`): their futures wait in [`StepSlot`]s the pipeline reuses, so they cost no
-/// allocation per call once a thread has run them, and a clone of the context each. Wrap a closure that never
-/// waits with [`sync`] (or [`in_place`]) to spare the future and the clone too, or implement this trait for a
-/// type of your own.
+/// (`|ctx| async move { … }`): their futures wait in [`StepSlot`]s the pipeline reuses (see there for when),
+/// so they usually cost no allocation per call, and a clone of the context each. Wrap a closure that never waits
+/// with [`sync`] (or [`in_place`]) to spare the future and the clone too, or implement this trait for a type of
+/// your own.
 ///
 /// An interceptor that returns without calling [`proceed`](PipelineContext::proceed) lets the next one run
 /// (implicit proceed); one that calls it runs the rest of the pipeline inside that call.
@@ -58,8 +58,8 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
 
     /// True if this interceptor's steps wait in the [`StepSlot`] the pipeline gives it: the pipeline then calls
     /// [`intercept_held`](Self::intercept_held) instead of [`intercept_ref`](Self::intercept_ref). Read once,
-    /// when the pipeline's list is built. Default false; async closures registered with
-    /// [`Pipeline::intercept`](super::Pipeline::intercept) say true.
+    /// when the pipeline's list is built; [`works_in_place`](Self::works_in_place) takes precedence. Default
+    /// false; async closures registered with [`Pipeline::intercept`](super::Pipeline::intercept) say true.
     fn holds_steps(&self) -> bool {
         false
     }
@@ -68,9 +68,10 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// [`holds_steps`](Self::holds_steps) says so. The default ignores the slot and calls
     /// [`intercept_ref`](Self::intercept_ref).
     ///
-    /// An interceptor whose step waits on a future of one type returns [`slot.hold(future)`](StepSlot::hold):
-    /// the future then lives in an allocation the pipeline reuses from call to call (kept per interceptor and
-    /// per thread) instead of a new box each time. A step that is ready at once is returned as usual.
+    /// An interceptor whose step waits on a future of one type returns [`slot.hold(future)`](StepSlot::hold),
+    /// the step `hold` made in this same call: the future then lives in an allocation the pipeline reuses from
+    /// call to call instead of a new box each time. A step that is ready at once is returned as usual (a future
+    /// left in the slot is then dropped).
     fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot) -> Step {
         let _ = slot;
         self.intercept_ref(ctx)
@@ -91,7 +92,8 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// [`works_in_place`](Self::works_in_place) says so. The default does nothing.
     ///
     /// The step it returns may wait (a future that owns what it needs: it cannot borrow the subject, which the
-    /// pipeline holds); the next interceptor starts when it is done. Once the execution has a shared state, this
+    /// pipeline holds); the next interceptor starts when it is done. It is given no [`StepSlot`], so it cannot
+    /// return [`Step::Held`] (the execution would end with an error). Once the execution has a shared state, this
     /// runs with the subject locked (the step is made under the lock and awaited without it): it must not lock
     /// that execution's subject again. Routing's interceptor is one: it resolves
     /// the route in place and returns the handler's future.

@@ -15,10 +15,14 @@ use crate::Result;
 /// it and returns the step that awaits it there; the pipeline polls it in place and empties the slot when it is
 /// done, keeping the allocation.
 ///
-/// An execution keeps one slot per interceptor, and each thread keeps the slots of its last finished execution
-/// of a pipeline type with that execution's state; so an interceptor whose closure returns a future of one type
-/// every time (any `|ctx| async move { … }`) allocates it once per thread rather than once per call. A future
-/// of another type than the slot held last is allocated anew, as a [`Step::boxed`] one always is.
+/// An execution keeps a slot per interceptor index, and each thread keeps them with the execution's state (two
+/// states per pipeline type, the last kept taken first, so that a pipeline run inside a step of another of the
+/// same type keeps its own); so an interceptor whose closure returns a future of one type every time (any
+/// `|ctx| async move { … }`) allocates it once per thread rather than once per call. A future of another type
+/// than the slot held last is allocated anew, as a [`Step::boxed`] one always is. So are, each call, the slots
+/// of the steps a [`proceed`](super::PipelineContext::proceed) runs (one slot per `proceed` call, which the
+/// steps after it share), and the slots of an execution whose state is not kept (an interceptor kept a clone of
+/// its context, or the execution was dropped before its end).
 ///
 /// Interceptors made with [`Pipeline::intercept`](super::Pipeline::intercept) use their slot; an
 /// [`Interceptor`](super::Interceptor) of your own can too:
@@ -167,13 +171,13 @@ pub(crate) enum Slots<'a> {
 }
 
 impl Slots<'_> {
-    /// The slot for the interceptor at `index`.
+    /// The slot for the interceptor at `index` of a list of `len`.
     #[inline]
-    pub(crate) fn at(&mut self, index: usize) -> &mut StepSlot {
+    pub(crate) fn at(&mut self, index: usize, len: usize) -> &mut StepSlot {
         match self {
             Slots::PerInterceptor(slots) => {
                 if index >= slots.len() {
-                    grow(slots, index);
+                    grow(slots, index.max(len.saturating_sub(1)));
                 }
                 &mut slots[index]
             }
@@ -182,12 +186,14 @@ impl Slots<'_> {
     }
 }
 
-/// Makes room for slot `index` (once per interceptor of a kept state: out of the way of the common path).
+/// Makes room for slots up to `last`, in one allocation of that size (once per kept state and pipeline: out of
+/// the way of the common path).
 #[cold]
 #[inline(never)]
-fn grow(slots: &mut Box<[StepSlot]>, index: usize) {
-    let mut grown = std::mem::take(slots).into_vec();
-    grown.resize_with(index + 1, StepSlot::empty);
+fn grow(slots: &mut Box<[StepSlot]>, last: usize) {
+    let mut grown = Vec::with_capacity(last + 1);
+    grown.extend(std::mem::take(slots).into_vec());
+    grown.resize_with(last + 1, StepSlot::empty);
     *slots = grown.into_boxed_slice();
 }
 
@@ -240,12 +246,17 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut slot = StepSlot::empty();
         assert!(matches!(slot.hold(counted(&drops, false)), Step::Held(_)));
+        let counted_at = slot.address();
         assert!(poll_ready(&mut slot).is_ok());
         assert!(matches!(slot.hold(async { Ok(()) }), Step::Held(_)));
+        assert_ne!(slot.address(), counted_at, "a new allocation for the other type");
         assert!(poll_ready(&mut slot).is_ok());
-        // A future held and never polled is dropped with the slot, or when cleared.
+        // A future held and never polled is dropped when the slot is cleared, or with the slot.
         assert!(matches!(slot.hold(counted(&drops, false)), Step::Held(_)));
         slot.clear();
         assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert!(matches!(slot.hold(counted(&drops, false)), Step::Held(_)));
+        drop(slot);
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
     }
 }

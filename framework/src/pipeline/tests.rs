@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use super::StepSlot;
 use super::*;
 use crate::{Error, Result};
 
@@ -662,7 +663,6 @@ fn async_steps_wait_in_slots_that_the_thread_reuses_from_one_execution_to_the_ne
         assert_eq!(first.len(), 3, "a slot per interceptor up to the last held one: {first:?}");
         assert!(first[0] != 0 && first[1] == 0 && first[2] != 0, "the sync one holds nothing: {first:?}");
         assert_eq!(Arc::strong_count(&marker), 3, "the finished futures are gone; the closures keep theirs");
-        assert_eq!(Arc::strong_count(&trail), 1, "and so is every clone of the context");
         assert_eq!(pipeline.execute(Arc::clone(&trail), Vec::new()).await.unwrap(), ["a", "sync", "b"]);
         assert_eq!(kept_slots(), first, "the second execution's futures were held in the same allocations");
     });
@@ -736,4 +736,145 @@ fn a_held_step_returned_where_no_slot_was_given_is_an_error() {
     assert!(error.to_string().contains("StepSlot"), "{error}");
     let error = block_on(super::StepSlot::empty().hold(async { Ok(()) })).unwrap_err();
     assert!(error.to_string().contains("StepSlot"), "awaited directly: {error}");
+}
+
+/// A future that panics when it is polled, holding `marker` (a hand-written future: unlike an `async` block's,
+/// what it holds is not dropped by the unwinding).
+struct PanicsOnPoll {
+    /// Only held: its strong count tells whether the future was dropped.
+    _marker: Arc<()>,
+}
+
+impl Future for PanicsOnPoll {
+    type Output = Result<()>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<()>> {
+        panic!("held bug at the top");
+    }
+}
+
+#[test]
+fn a_held_step_that_panics_in_the_execution_s_own_loop_is_dropped_and_its_slot_kept() {
+    block_on(async {
+        let _ = spare_state();
+        let marker = Arc::new(());
+        let mut pipeline = TestPipeline::new([A]);
+        let held = Arc::clone(&marker);
+        pipeline.intercept(&A, move |_ctx| PanicsOnPoll { _marker: Arc::clone(&held) });
+        let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
+        assert!(error.is_panic() && error.to_string().contains("held bug at the top"), "{error}");
+        assert_eq!(Arc::strong_count(&marker), 2, "the panicked future was dropped; the closure keeps its clone");
+        let first = kept_slots();
+        assert!(first.len() == 1 && first[0] != 0, "{first:?}");
+        assert!(pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err().is_panic());
+        assert_eq!(kept_slots(), first, "the slot's allocation was kept and reused");
+    });
+}
+
+/// An interceptor that fills its slot, then answers with a ready step.
+struct FillsThenReady(Arc<()>);
+
+impl Interceptor<Vec<String>, Trail> for FillsThenReady {
+    fn intercept(&self, _ctx: PipelineContext<Vec<String>, Trail>) -> Step {
+        Step::ready(Ok(()))
+    }
+
+    fn holds_steps(&self) -> bool {
+        true
+    }
+
+    fn intercept_held(&self, _ctx: &PipelineContext<Vec<String>, Trail>, slot: &mut StepSlot) -> Step {
+        let marker = Arc::clone(&self.0);
+        drop(slot.hold(async move {
+            let _ = &marker;
+            Ok(())
+        }));
+        Step::ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_future_left_in_a_slot_by_a_step_that_did_not_hold_it_is_dropped_at_once() {
+    block_on(async {
+        let marker = Arc::new(());
+        let mut pipeline = TestPipeline::new([A]);
+        pipeline.add_interceptor(&A, FillsThenReady(Arc::clone(&marker))).unwrap();
+        pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
+        let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
+        assert!(error.to_string().contains("StepSlot"), "{error}");
+        assert_eq!(Arc::strong_count(&marker), 2, "the left future is gone: nothing keeps it in a spare state");
+    });
+}
+
+/// An in-place interceptor that returns a held step, which it cannot have a slot for.
+struct InPlaceReturnsHeld;
+
+impl Interceptor<Vec<String>, Trail> for InPlaceReturnsHeld {
+    fn intercept(&self, ctx: PipelineContext<Vec<String>, Trail>) -> Step {
+        self.intercept_in_place(&mut ctx.subject(), ctx.context())
+    }
+
+    fn works_in_place(&self) -> bool {
+        true
+    }
+
+    fn intercept_in_place(&self, _subject: &mut Vec<String>, _trail: &Trail) -> Step {
+        StepSlot::empty().hold(async { Ok(()) })
+    }
+}
+
+#[test]
+fn a_held_step_from_an_in_place_interceptor_is_an_error_with_or_without_a_shared_state() {
+    for shared in [false, true] {
+        let mut pipeline = TestPipeline::new([A]);
+        if shared {
+            mark(&mut pipeline, &A, "async");
+        }
+        pipeline.add_interceptor(&A, InPlaceReturnsHeld).unwrap();
+        let error = run(&pipeline).unwrap_err();
+        assert!(error.to_string().contains("StepSlot"), "shared: {shared}: {error}");
+    }
+}
+
+/// The slots of both spare `TestPipeline` states the thread keeps, last kept first, putting them back in order.
+fn both_kept_slots() -> Vec<Vec<usize>> {
+    let take = || super::spare::take::<super::context::Execution<Vec<String>, Trail>>();
+    let (Some(mut last), Some(mut first)) = (take(), take()) else { return vec![] };
+    let addresses = [&mut last, &mut first]
+        .map(|state| Arc::get_mut(state).expect("a spare state is unique").slot_addresses())
+        .to_vec();
+    super::spare::put(first);
+    super::spare::put(last);
+    addresses
+}
+
+#[test]
+fn a_pipeline_run_inside_a_step_of_one_of_the_same_types_keeps_its_own_state_and_slots() {
+    block_on(async {
+        while spare_state().is_some() {}
+        let mut inner = TestPipeline::new([A]);
+        let marker = Arc::new(());
+        waits_holding(&mut inner, &A, "inner 1", &marker);
+        waits_holding(&mut inner, &A, "inner 2", &marker);
+        let inner = Arc::new(inner);
+        let mut outer = TestPipeline::new([A]);
+        waits_holding(&mut outer, &A, "outer", &marker);
+        outer.intercept(&A, move |ctx| {
+            let inner = Arc::clone(&inner);
+            async move {
+                let ran = inner.execute(Trail::default(), Vec::new()).await?;
+                ctx.subject().extend(ran);
+                Ok(())
+            }
+        });
+        let expected = ["outer", "inner 1", "inner 2"];
+        assert_eq!(outer.execute(Trail::default(), Vec::new()).await.unwrap(), expected);
+        let first = both_kept_slots();
+        assert_eq!(first.len(), 2, "both states were kept");
+        assert!(first.iter().flatten().all(|&address| address != 0), "{first:?}");
+        for _ in 0..2 {
+            assert_eq!(outer.execute(Trail::default(), Vec::new()).await.unwrap(), expected);
+            assert_eq!(both_kept_slots(), first, "each execution found its own state and slots again");
+        }
+    });
 }
