@@ -279,12 +279,12 @@ where
             } else {
                 catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
             };
-            let step = step.map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
-            if entry.held && !matches!(step, Step::Held(_)) {
-                // An interceptor that filled its slot and then returned another step: the future it left there
-                // must not outlive this call (in a kept state) or be awaited by a later one.
+            if entry.held && !matches!(step, Ok(Step::Held(_))) {
+                // An interceptor that filled its slot and then returned another step, or panicked: the future it
+                // left there must not outlive this call (in a kept state) or be awaited by a later one.
                 slots.at(index, 0).clear();
             }
+            let step = step.map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
             match step {
                 Step::Ready(Some(Err(error))) => return Err(error),
                 Step::Ready(_) => {}

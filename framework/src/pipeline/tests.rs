@@ -771,8 +771,8 @@ fn a_held_step_that_panics_in_the_execution_s_own_loop_is_dropped_and_its_slot_k
     });
 }
 
-/// An interceptor that fills its slot, then answers with a ready step.
-struct FillsThenReady(Arc<()>);
+/// An interceptor that fills its slot, then answers with a ready step (or panics).
+struct FillsThenReady(Arc<()>, bool);
 
 impl Interceptor<Vec<String>, Trail> for FillsThenReady {
     fn intercept(&self, _ctx: PipelineContext<Vec<String>, Trail>) -> Step {
@@ -789,6 +789,7 @@ impl Interceptor<Vec<String>, Trail> for FillsThenReady {
             let _ = &marker;
             Ok(())
         }));
+        assert!(!self.1, "fills its slot, then panics");
         Step::ready(Ok(()))
     }
 }
@@ -796,13 +797,16 @@ impl Interceptor<Vec<String>, Trail> for FillsThenReady {
 #[test]
 fn a_future_left_in_a_slot_by_a_step_that_did_not_hold_it_is_dropped_at_once() {
     block_on(async {
-        let marker = Arc::new(());
-        let mut pipeline = TestPipeline::new([A]);
-        pipeline.add_interceptor(&A, FillsThenReady(Arc::clone(&marker))).unwrap();
-        pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
-        let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
-        assert!(error.to_string().contains("StepSlot"), "{error}");
-        assert_eq!(Arc::strong_count(&marker), 2, "the left future is gone: nothing keeps it in a spare state");
+        for panics in [false, true] {
+            let marker = Arc::new(());
+            let mut pipeline = TestPipeline::new([A]);
+            pipeline.add_interceptor(&A, FillsThenReady(Arc::clone(&marker), panics)).unwrap();
+            pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
+            let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
+            let expected = if panics { "then panics" } else { "StepSlot" };
+            assert!(error.to_string().contains(expected), "{error}");
+            assert_eq!(Arc::strong_count(&marker), 2, "the left future is gone: nothing keeps it in a spare state");
+        }
     });
 }
 
