@@ -407,8 +407,8 @@ enum ExecutionState<S, C> {
     Empty { subject: S, context: C },
     /// Interceptors that work in place, run without a shared state while they last.
     Direct(Direct<S, C>),
-    /// Interceptors run over a shared state (since the first one that needed a [`PipelineContext`]), and the
-    /// step being awaited.
+    /// Interceptors run over a shared state (since the first one that needed a [`PipelineContext`]), the step
+    /// being awaited, and the execution's step slots (given back to the state at the end).
     Running { ctx: PipelineContext<S, C>, pending: Option<Pending>, slots: Box<[StepSlot]> },
     /// Returned its output; keeps the context until the future is dropped (see [`PipelineExecution::context`]).
     Done(Leftover<S, C>),

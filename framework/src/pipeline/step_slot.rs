@@ -109,7 +109,8 @@ impl StepSlot {
         }
     }
 
-    /// Drops the future held here, if any (after it panicked), keeping the allocation.
+    /// Drops the future held here, if any (after it panicked, or when the step returned was not this slot's),
+    /// keeping the allocation.
     pub(crate) fn clear(&mut self) {
         if let Some(held) = &mut self.held {
             held.as_mut().clear();
@@ -171,7 +172,8 @@ pub(crate) enum Slots<'a> {
 }
 
 impl Slots<'_> {
-    /// The slot for the interceptor at `index` of a list of `len`.
+    /// The slot for the interceptor at `index` of a list of `len` (the length sizes the slots when they are made;
+    /// callers that reach a slot they know exists pass 0).
     #[inline]
     pub(crate) fn at(&mut self, index: usize, len: usize) -> &mut StepSlot {
         match self {
