@@ -222,7 +222,7 @@ where
                 *pending = None;
                 result?;
             }
-            match self.run_ready(&mut slots) {
+            match self.run_ready(&mut slots, cx) {
                 Ok(Some(step)) => *pending = Some(step),
                 Ok(None) => return Poll::Ready(Ok(())),
                 Err(error) => return Poll::Ready(Err(error)),
@@ -230,16 +230,40 @@ where
         }
     }
 
-    /// Starts interceptors, without any future, while their steps are ready at once (sync interceptors); returns
-    /// the first step that has to wait, or `None` once no interceptor is left to start.
+    /// Starts interceptors, without any future, while their steps are ready at once (sync interceptors, and held
+    /// steps done at their first poll); returns the first step that has to wait, or `None` once no interceptor is
+    /// left to start.
     ///
     /// A ready step costs a call through the interceptor's vtable with the context borrowed: no allocation, no
-    /// atomic read-modify-write, no future.
-    fn run_ready(&self, slots: &mut Slots<'_>) -> Result<Option<Pending>> {
+    /// atomic read-modify-write, no future. A held step is polled here at once, in its slot: most async
+    /// interceptors finish at their first poll, and then cost no trip through `pending` and the outer loop.
+    fn run_ready(&self, slots: &mut Slots<'_>, cx: &mut Context<'_>) -> Result<Option<Pending>> {
+        // A panic in an interceptor (or in a held step's first poll) becomes an error here, so earlier interceptors
+        // see it come out of their `proceed` like any other error, and the process goes on. One `catch_unwind`
+        // for the whole run rather than one per step: it costs nothing unless something panics, but each one
+        // costs a few instructions on the way in and out (about 7 per step, `bench/examples/pipeline_loop.rs`).
+        let mut running = 0;
+        match catch_unwind(AssertUnwindSafe(|| self.start_steps(slots, cx, &mut running))) {
+            Ok(result) => result,
+            Err(payload) => {
+                if self.execution.interceptors().get(running).is_some_and(|entry| entry.held) {
+                    // A future the panicking interceptor left in its slot must not outlive this call (in a kept
+                    // state) or be awaited by a later one.
+                    slots.at(running, 0).clear();
+                }
+                Err(crate::Error::from_panic(payload.as_ref()))
+            }
+        }
+    }
+
+    /// [`run_ready`](Self::run_ready)'s loop, with the index of the interceptor it is running in `running`.
+    #[inline(always)]
+    fn start_steps(&self, slots: &mut Slots<'_>, cx: &mut Context<'_>, running: &mut usize) -> Result<Option<Pending>> {
         let execution = &*self.execution;
         let interceptors = execution.interceptors();
         // The subject, locked once for a run of interceptors that work on it in place; released before any other
-        // interceptor runs (it may lock the subject itself, or wait).
+        // interceptor runs (it may lock the subject itself, or wait). A panic while it is locked poisons the lock,
+        // which every user of the subject looks past.
         let mut held: Option<MutexGuard<'_, Option<S>>> = None;
         loop {
             // Read again at every step: an interceptor may have run the rest itself (`proceed`).
@@ -250,19 +274,14 @@ where
                 return Ok(None);
             }
             execution.next.store(index + 1, Ordering::Release);
-            // A panic in an interceptor becomes an error here, so earlier interceptors see it come out of their
-            // `proceed` like any other error, and the process goes on. `catch_unwind` costs nothing unless
-            // something panics.
+            *running = index;
             if entry.in_place {
                 let guard =
                     held.get_or_insert_with(|| execution.subject.lock().unwrap_or_else(PoisonError::into_inner));
                 let Some(subject) = guard.as_mut() else {
                     return Err(crate::Error::internal("the pipeline's subject was taken by an interceptor"));
                 };
-                let context = self.context();
-                let step = catch_unwind(AssertUnwindSafe(|| entry.interceptor.intercept_in_place(subject, context)))
-                    .map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
-                match step {
+                match entry.interceptor.intercept_in_place(subject, self.context()) {
                     Step::Ready(Some(Err(error))) => return Err(error),
                     Step::Ready(_) => continue,
                     // Waiting happens without the lock: the step's future may look at the subject itself.
@@ -272,24 +291,33 @@ where
                 }
             }
             held = None;
-            let interceptor = &entry.interceptor;
-            let step = if entry.held {
+            if entry.held {
                 let slot = slots.at(index, interceptors.len());
-                catch_unwind(AssertUnwindSafe(|| interceptor.intercept_held(self, slot)))
-            } else {
-                catch_unwind(AssertUnwindSafe(|| interceptor.intercept_ref(self)))
-            };
-            if entry.held && !matches!(step, Ok(Step::Held(_))) {
-                // An interceptor that filled its slot and then returned another step, or panicked: the future it
-                // left there must not outlive this call (in a kept state) or be awaited by a later one.
-                slots.at(index, 0).clear();
+                // Matched apart from the other interceptors' steps, each part taken by value: a step merged with
+                // theirs is copied whole first, and a step left partly moved out is dropped through its drop glue
+                // (both measured, `bench/examples/pipeline_loop.rs`).
+                match entry.interceptor.intercept_held(self, slot, cx) {
+                    // Waiting in the slot after its first poll, in `StepSlot::hold`.
+                    Step::Held(_held) => return Ok(Some(Pending::Held(index))),
+                    // Finished at that first poll (the slot is empty), or an interceptor that returned another step:
+                    // a future it left in the slot must not outlive this call (in a kept state) or be awaited by a
+                    // later one.
+                    Step::Ready(Some(Err(error))) => {
+                        slot.clear();
+                        return Err(error);
+                    }
+                    Step::Ready(_ready) => slot.clear(),
+                    Step::Pending(future) => {
+                        slot.clear();
+                        return Ok(Some(Pending::Boxed(future)));
+                    }
+                }
+                continue;
             }
-            let step = step.map_err(|payload| crate::Error::from_panic(payload.as_ref()))?;
-            match step {
+            match entry.interceptor.intercept_ref(self) {
                 Step::Ready(Some(Err(error))) => return Err(error),
                 Step::Ready(_) => {}
                 Step::Pending(future) => return Ok(Some(Pending::Boxed(future))),
-                Step::Held(_) if entry.held => return Ok(Some(Pending::Held(index))),
                 // From an interceptor that was given no slot.
                 Step::Held(_) => return Err(held_elsewhere()),
             }

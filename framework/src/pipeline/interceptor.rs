@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::task::Context;
 
 use super::{PipelineContext, Step, StepSlot};
 use crate::Result;
@@ -64,16 +65,17 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
         false
     }
 
-    /// Runs this interceptor with the context borrowed and a slot for its step's future; called only if
-    /// [`holds_steps`](Self::holds_steps) says so. The default ignores the slot and calls
-    /// [`intercept_ref`](Self::intercept_ref).
+    /// Runs this interceptor with the context borrowed, a slot for its step's future and the task context
+    /// of the poll that runs it; called only if [`holds_steps`](Self::holds_steps) says so. The default ignores
+    /// the slot and `cx` and calls [`intercept_ref`](Self::intercept_ref).
     ///
-    /// An interceptor whose step waits on a future of one type returns [`slot.hold(future)`](StepSlot::hold),
-    /// the step `hold` made in this same call: the future then lives in an allocation the pipeline reuses from
-    /// call to call instead of a new box each time. A step that is ready at once is returned as usual (a future
-    /// left in the slot is then dropped).
-    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot) -> Step {
-        let _ = slot;
+    /// An interceptor whose step waits on a future of one type returns
+    /// [`slot.hold(future, cx)`](StepSlot::hold), the step `hold` made in this same call: the future then lives
+    /// in an allocation the pipeline reuses from call to call instead of a new box each time, and is polled a
+    /// first time right there. Any other step is returned as usual (a future left waiting in the slot is then
+    /// dropped).
+    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot, cx: &mut Context<'_>) -> Step {
+        let _ = (slot, cx);
         self.intercept_ref(ctx)
     }
 
@@ -128,8 +130,8 @@ where
         true
     }
 
-    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot) -> Step {
-        slot.hold((self.f)(ctx.clone()))
+    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot, cx: &mut Context<'_>) -> Step {
+        slot.hold((self.f)(ctx.clone()), cx)
     }
 }
 

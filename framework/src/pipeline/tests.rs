@@ -719,12 +719,20 @@ fn dropping_an_execution_while_a_held_step_waits_drops_the_step() {
     });
 }
 
+/// A held step (of a future that waits) made with a slot of its own, which no pipeline will poll.
+fn held_step() -> Step {
+    let step =
+        StepSlot::empty().hold(std::future::pending(), &mut std::task::Context::from_waker(std::task::Waker::noop()));
+    assert!(matches!(step, Step::Held(_)));
+    step
+}
+
 /// An interceptor that returns a held step from `intercept`, where the pipeline gives it no slot.
 struct ReturnsHeld;
 
 impl Interceptor<Vec<String>, Trail> for ReturnsHeld {
     fn intercept(&self, _ctx: PipelineContext<Vec<String>, Trail>) -> Step {
-        super::StepSlot::empty().hold(async { Ok(()) })
+        held_step()
     }
 }
 
@@ -734,7 +742,7 @@ fn a_held_step_returned_where_no_slot_was_given_is_an_error() {
     pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
     let error = run(&pipeline).unwrap_err();
     assert!(error.to_string().contains("StepSlot"), "{error}");
-    let error = block_on(super::StepSlot::empty().hold(async { Ok(()) })).unwrap_err();
+    let error = block_on(held_step()).unwrap_err();
     assert!(error.to_string().contains("StepSlot"), "awaited directly: {error}");
 }
 
@@ -783,12 +791,22 @@ impl Interceptor<Vec<String>, Trail> for FillsThenReady {
         true
     }
 
-    fn intercept_held(&self, _ctx: &PipelineContext<Vec<String>, Trail>, slot: &mut StepSlot) -> Step {
+    fn intercept_held(
+        &self,
+        _ctx: &PipelineContext<Vec<String>, Trail>,
+        slot: &mut StepSlot,
+        cx: &mut std::task::Context<'_>,
+    ) -> Step {
         let marker = Arc::clone(&self.0);
-        drop(slot.hold(async move {
-            let _ = &marker;
-            Ok(())
-        }));
+        let step = slot.hold(
+            async move {
+                let _ = &marker;
+                std::future::pending::<()>().await;
+                Ok(())
+            },
+            cx,
+        );
+        assert!(matches!(step, Step::Held(_)), "waits in the slot");
         assert!(!self.1, "fills its slot, then panics");
         Step::ready(Ok(()))
     }
@@ -823,7 +841,7 @@ impl Interceptor<Vec<String>, Trail> for InPlaceReturnsHeld {
     }
 
     fn intercept_in_place(&self, _subject: &mut Vec<String>, _trail: &Trail) -> Step {
-        StepSlot::empty().hold(async { Ok(()) })
+        held_step()
     }
 }
 
