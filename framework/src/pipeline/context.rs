@@ -214,7 +214,7 @@ where
                     Ok(Poll::Ready(result)) => result,
                     Err(payload) => {
                         if let Pending::Held(index) = step {
-                            slots.at(*index, 0).clear();
+                            slots.at(*index, 0).clear_after_panic();
                         }
                         Err(crate::Error::from_panic(payload.as_ref()))
                     }
@@ -241,7 +241,8 @@ where
         // A panic in an interceptor (or in a held step's first poll) becomes an error here, so earlier interceptors
         // see it come out of their `proceed` like any other error, and the process goes on. One `catch_unwind`
         // for the whole run rather than one per step: it costs nothing unless something panics, but each one
-        // costs a few instructions on the way in and out (about 7 per step, `bench/examples/pipeline_loop.rs`).
+        // costs a few instructions on the way in and out (about 2 per sync no-op step,
+        // `bench/examples/pipeline_loop.rs`).
         let mut running = 0;
         match catch_unwind(AssertUnwindSafe(|| self.start_steps(slots, cx, &mut running))) {
             Ok(result) => result,
@@ -249,7 +250,7 @@ where
                 if self.execution.interceptors().get(running).is_some_and(|entry| entry.held) {
                     // A future the panicking interceptor left in its slot must not outlive this call (in a kept
                     // state) or be awaited by a later one.
-                    slots.at(running, 0).clear();
+                    slots.at(running, 0).clear_after_panic();
                 }
                 Err(crate::Error::from_panic(payload.as_ref()))
             }

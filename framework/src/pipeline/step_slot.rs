@@ -101,8 +101,8 @@ impl StepSlot {
         // The slot's future, if it is of this type: a check of its type (a call that returns a constant), no other
         // call through the vtable.
         let same = self.held.as_deref_mut().and_then(|held| (held as &mut dyn Any).downcast_mut::<Pinned<F>>());
-        // Until the poll says otherwise: a future that panics in it is still here, for `clear` to drop.
-        self.waiting = true;
+        // (A future that panics in this poll stays here, with `waiting` as it was: the pipeline drops it with
+        // `clear_after_panic`.)
         let polled = match same {
             Some(pinned) => {
                 // Drops what the slot held (nothing, once a step is done) in place, then moves the new one in.
@@ -135,15 +135,22 @@ impl StepSlot {
         polled
     }
 
-    /// Drops the future held here, if any (after it panicked, or when the step returned was not this slot's),
-    /// keeping the allocation.
+    /// Drops the future waiting here, if any (when the step returned was not this slot's), keeping the
+    /// allocation.
     #[inline]
     pub(crate) fn clear(&mut self) {
         if self.waiting {
-            self.waiting = false;
-            if let Some(held) = &mut self.held {
-                held.clear();
-            }
+            self.clear_after_panic();
+        }
+    }
+
+    /// Drops the future held here, waiting or not (after a panic in the interceptor, or in a poll of the future,
+    /// which may have left it without telling), keeping the allocation.
+    #[cold]
+    pub(crate) fn clear_after_panic(&mut self) {
+        self.waiting = false;
+        if let Some(held) = &mut self.held {
+            held.clear();
         }
     }
 }
@@ -208,26 +215,30 @@ impl Slots<'_> {
     #[inline]
     pub(crate) fn at(&mut self, index: usize, len: usize) -> &mut StepSlot {
         match self {
+            // (Tested before the index, so that the compiler drops the index's own bounds check.)
             Slots::PerInterceptor(slots) => {
-                if index >= slots.len() {
-                    grow(slots, index.max(len.saturating_sub(1)));
+                if index < slots.len() {
+                    &mut slots[index]
+                } else {
+                    grow(slots, index, len)
                 }
-                &mut slots[index]
             }
             Slots::One(slot) => slot,
         }
     }
 }
 
-/// Makes room for slots up to `last`, in one allocation of that size (once per kept state and pipeline: out of
-/// the way of the common path).
+/// Makes room for the slots of a list of `len` (at least up to `index`), in one allocation of that size (once
+/// per kept state and pipeline: out of the way of the common path), and returns slot `index`.
 #[cold]
 #[inline(never)]
-fn grow(slots: &mut Box<[StepSlot]>, last: usize) {
-    let mut grown = Vec::with_capacity(last + 1);
+fn grow(slots: &mut Box<[StepSlot]>, index: usize, len: usize) -> &mut StepSlot {
+    let count = len.max(index + 1);
+    let mut grown = Vec::with_capacity(count);
     grown.extend(std::mem::take(slots).into_vec());
-    grown.resize_with(last + 1, StepSlot::empty);
+    grown.resize_with(count, StepSlot::empty);
     *slots = grown.into_boxed_slice();
+    &mut slots[index]
 }
 
 #[cfg(test)]

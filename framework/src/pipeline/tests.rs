@@ -746,37 +746,50 @@ fn a_held_step_returned_where_no_slot_was_given_is_an_error() {
     assert!(error.to_string().contains("StepSlot"), "awaited directly: {error}");
 }
 
-/// A future that panics when it is polled, holding `marker` (a hand-written future: unlike an `async` block's,
-/// what it holds is not dropped by the unwinding).
+/// A future that panics when it is polled (after `waits` polls that wait), holding `marker` (a hand-written
+/// future: unlike an `async` block's, what it holds is not dropped by the unwinding).
 struct PanicsOnPoll {
     /// Only held: its strong count tells whether the future was dropped.
     _marker: Arc<()>,
+    waits: usize,
 }
 
 impl Future for PanicsOnPoll {
     type Output = Result<()>;
 
-    fn poll(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<()>> {
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<()>> {
+        if self.waits > 0 {
+            self.waits -= 1;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
         panic!("held bug at the top");
     }
 }
 
 #[test]
 fn a_held_step_that_panics_in_the_execution_s_own_loop_is_dropped_and_its_slot_kept() {
-    block_on(async {
-        let _ = spare_state();
-        let marker = Arc::new(());
-        let mut pipeline = TestPipeline::new([A]);
-        let held = Arc::clone(&marker);
-        pipeline.intercept(&A, move |_ctx| PanicsOnPoll { _marker: Arc::clone(&held) });
-        let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
-        assert!(error.is_panic() && error.to_string().contains("held bug at the top"), "{error}");
-        assert_eq!(Arc::strong_count(&marker), 2, "the panicked future was dropped; the closure keeps its clone");
-        let first = kept_slots();
-        assert!(first.len() == 1 && first[0] != 0, "{first:?}");
-        assert!(pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err().is_panic());
-        assert_eq!(kept_slots(), first, "the slot's allocation was kept and reused");
-    });
+    // At its first poll (in `StepSlot::hold`, inside the interceptor's call) and at a later one (the loop's).
+    for waits in [0, 1] {
+        block_on(async {
+            let _ = spare_state();
+            let marker = Arc::new(());
+            let mut pipeline = TestPipeline::new([A]);
+            let held = Arc::clone(&marker);
+            pipeline.intercept(&A, move |_ctx| PanicsOnPoll { _marker: Arc::clone(&held), waits });
+            let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
+            assert!(error.is_panic() && error.to_string().contains("held bug at the top"), "{waits}: {error}");
+            assert_eq!(
+                Arc::strong_count(&marker),
+                2,
+                "{waits}: the panicked future was dropped; the closure's is left"
+            );
+            let first = kept_slots();
+            assert!(first.len() == 1 && first[0] != 0, "{waits}: {first:?}");
+            assert!(pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err().is_panic());
+            assert_eq!(kept_slots(), first, "{waits}: the slot's allocation was kept and reused");
+        });
+    }
 }
 
 /// An interceptor that fills its slot, then answers with a ready step (or panics).
