@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, ready};
 
+use super::proceed_slots::ProceedSlots;
 use super::step::held_elsewhere;
 use super::{BoxFuture, Interceptor, Slots, Step, StepSlot, spare};
 use crate::Result;
@@ -334,8 +335,12 @@ where
     /// several tasks at once.
     pub async fn proceed(&self) -> Result<()> {
         let mut pending = None;
-        let mut slot = StepSlot::empty();
-        poll_fn(|cx| self.poll_run(&mut pending, Slots::One(&mut slot), cx)).await
+        let execution = &*self.execution;
+        let list = execution.interceptors.as_ref().map_or(0, |list| Arc::as_ptr(list) as *const () as usize);
+        let mut slots = ProceedSlots::new(list, execution.next.load(Ordering::Acquire));
+        let result = poll_fn(|cx| self.poll_run(&mut pending, Slots::Proceed(&mut slots), cx)).await;
+        slots.end();
+        result
     }
 
     /// Replaces the subject with `subject`, then [`proceed`](Self::proceed)s.

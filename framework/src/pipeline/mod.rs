@@ -8,6 +8,7 @@ mod interceptor;
 mod phase;
 #[allow(clippy::module_inception)]
 mod pipeline;
+mod proceed_slots;
 mod spare;
 mod step;
 mod step_slot;

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::Step;
+use super::proceed_slots::ProceedSlots;
 use crate::Result;
 
 /// A place for the future of one interceptor's step, given to
@@ -20,10 +21,12 @@ use crate::Result;
 /// states per pipeline type, the last kept taken first, so that a pipeline run inside a step of another of the
 /// same type keeps its own); so an interceptor whose closure returns a future of one type every time (any
 /// `|ctx| async move { … }`) allocates it once per thread rather than once per call. A future of another type
-/// than the slot held last is allocated anew, as a [`Step::boxed`] one always is. So are, each call, the slots
-/// of the steps a [`proceed`](super::PipelineContext::proceed) runs (one slot per `proceed` call, which the
-/// steps after it share), and the slots of an execution whose state is not kept (an interceptor kept a clone of
-/// its context, or the execution was dropped before its end).
+/// than the slot held last is allocated anew, as a [`Step::boxed`] one always is. The steps a
+/// [`proceed`](super::PipelineContext::proceed) runs have slots of that call's own, one per interceptor, which
+/// the thread keeps when the call ends for the next `proceed` from the same place (the same interceptor list and
+/// index: the next request's), up to eight places. Allocated anew, each call, are the slots of an execution
+/// whose state is not kept (an interceptor kept a clone of its context, or the execution was dropped before its
+/// end).
 ///
 /// Interceptors made with [`Pipeline::intercept`](super::Pipeline::intercept) use their slot; an
 /// [`Interceptor`](super::Interceptor) of your own can too:
@@ -200,13 +203,14 @@ fn poll_pinned<F: Future<Output = Result<()>>>(
 }
 
 /// The slots of one run of interceptors, borrowed for a poll: one per interceptor for an execution's own loop
-/// (kept with its state between executions), or one for all in a `proceed`, whose interceptors' own slots would
-/// be borrowed from the step that is running it.
+/// (kept with its state between executions), or those of a `proceed` call (one per interceptor it runs, kept by
+/// the thread between calls, see [`ProceedSlots`]); a `proceed`'s interceptors' own slots are borrowed by the
+/// step that is running it.
 pub(crate) enum Slots<'a> {
     /// Slot `i` for interceptor `i`.
     PerInterceptor(&'a mut Box<[StepSlot]>),
-    /// One slot, reused by every step.
-    One(&'a mut StepSlot),
+    /// The slots of a `proceed` call.
+    Proceed(&'a mut ProceedSlots),
 }
 
 impl Slots<'_> {
@@ -223,17 +227,18 @@ impl Slots<'_> {
                     grow(slots, index, len)
                 }
             }
-            Slots::One(slot) => slot,
+            Slots::Proceed(proceed) => proceed.at(index, len),
         }
     }
 }
 
-/// Makes room for the slots of a list of `len` (at least up to `index`), in one allocation of that size (once
-/// per kept state and pipeline: out of the way of the common path), and returns slot `index`.
+/// Makes room for the slots of a list of `len` (at least up to `index`, and never fewer than there are), in one
+/// allocation of that size (once per kept state and pipeline: out of the way of the common path), and returns
+/// slot `index`.
 #[cold]
 #[inline(never)]
-fn grow(slots: &mut Box<[StepSlot]>, index: usize, len: usize) -> &mut StepSlot {
-    let count = len.max(index + 1);
+pub(super) fn grow(slots: &mut Box<[StepSlot]>, index: usize, len: usize) -> &mut StepSlot {
+    let count = len.max(index + 1).max(slots.len());
     let mut grown = Vec::with_capacity(count);
     grown.extend(std::mem::take(slots).into_vec());
     grown.resize_with(count, StepSlot::empty);

@@ -669,6 +669,31 @@ fn async_steps_wait_in_slots_that_the_thread_reuses_from_one_execution_to_the_ne
 }
 
 #[test]
+fn steps_inside_a_proceed_wait_in_slots_that_the_thread_reuses_from_one_call_to_the_next() {
+    block_on(async {
+        let marker = Arc::new(());
+        let mut pipeline = TestPipeline::new([A, B]);
+        pipeline.intercept(&A, |ctx| async move {
+            ctx.proceed().await?;
+            ctx.subject().push("out".to_owned());
+            Ok(())
+        });
+        waits_holding(&mut pipeline, &B, "b", &marker);
+        waits_holding(&mut pipeline, &B, "c", &marker);
+        let first_run = pipeline.execute(Trail::default(), Vec::new()).await.unwrap();
+        assert_eq!(first_run, ["b", "c", "out"]);
+        let ours = |sets: Vec<((usize, usize), Vec<usize>)>| sets.into_iter().filter(|((_, first), _)| *first == 1);
+        let first: Vec<_> = ours(super::proceed_slots::spare_sets()).collect();
+        assert_eq!(first.len(), 1, "{first:?}");
+        assert!(first[0].1.len() == 2 && first[0].1.iter().all(|address| *address != 0), "{first:?}");
+        assert_eq!(Arc::strong_count(&marker), 3, "the finished futures are gone; the closures keep theirs");
+        assert_eq!(pipeline.execute(Trail::default(), Vec::new()).await.unwrap(), ["b", "c", "out"]);
+        let second: Vec<_> = ours(super::proceed_slots::spare_sets()).collect();
+        assert_eq!(second, first, "the second call's futures were held in the same allocations");
+    });
+}
+
+#[test]
 fn a_panic_in_a_held_step_is_an_error_and_the_next_execution_runs_as_usual() {
     block_on(async {
         let mut pipeline = TestPipeline::new([A, B]);
