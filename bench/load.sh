@@ -316,8 +316,8 @@ range() { # range <server> <endpoint> <depth> <column>: "min–max" over the rou
         'NR > 1 && $2 == s && $3 == e && $5 == d { print $c }' "$results" | sort -g |
         awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.0f–%.0f", lo / 1000, hi / 1000 }'
 }
-ratio() { # ratio <a> <b>: a / b with two decimals, or – when either is missing
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f", a / b }'
+ratio() { # ratio <a> <b> [decimals]: a / b with two decimals (or as many as asked), or – when either is missing
+    awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.*f", d, a / b }'
 }
 paired() { # paired <server> <peer> <endpoint> <depth> <column>: the median over the rounds of server / peer within
     # each round (the two ran one right after the other), then the lowest and highest: "0.97 (0.91–1.04)"
@@ -388,9 +388,10 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
                 actix=–
                 hyper=–
                 axum=–
-                if has actix; then actix=$(ratio "$rotor_rps" "$(median actix "$endpoint" "$depth" "$rps_col")"); fi
-                if has hyper; then hyper=$(ratio "$rotor_rps" "$(median hyper "$endpoint" "$depth" "$rps_col")"); fi
-                if has axum; then axum=$(ratio "$rotor_p99" "$(median axum "$endpoint" "$depth" "$p99_col")"); fi
+                # The verdict compares the ratios unrounded (a 0.997 is below 1.00), the table shows two decimals.
+                if has actix; then actix=$(ratio "$rotor_rps" "$(median actix "$endpoint" "$depth" "$rps_col")" 6); fi
+                if has hyper; then hyper=$(ratio "$rotor_rps" "$(median hyper "$endpoint" "$depth" "$rps_col")" 6); fi
+                if has axum; then axum=$(ratio "$rotor_p99" "$(median axum "$endpoint" "$depth" "$p99_col")" 6); fi
                 rotor_eff=$(median "$rotor" "$endpoint" "$depth" "$eff_col")
                 actix_eff=–
                 hyper_eff=–
@@ -402,13 +403,14 @@ has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
                 if has hyper; then hyper_paired=$(paired "$rotor" hyper "$endpoint" "$depth" "$rps_col"); fi
                 verdict=$(awk -v a="$actix" -v h="$hyper" -v p="$axum" 'BEGIN {
                     v = ""
-                    if (a != "–" && a + 0 < 1.00) v = v sprintf("%s%.0f %% below actix-web", v == "" ? "" : "; ", (1 - a) * 100)
-                    if (h != "–" && h + 0 < 0.95) v = v sprintf("%s%.0f %% below 0.95× hyper", v == "" ? "" : "; ", (0.95 - h) / 0.95 * 100)
-                    if (p != "–" && p + 0 > 1.00) v = v sprintf("%sp99 %.0f %% over axum", v == "" ? "" : "; ", (p - 1) * 100)
+                    if (a != "–" && a + 0 < 1.00) v = v sprintf("%s%.1f %% below actix-web", v == "" ? "" : "; ", (1 - a) * 100)
+                    if (h != "–" && h + 0 < 0.95) v = v sprintf("%s%.1f %% below 0.95× hyper", v == "" ? "" : "; ", (0.95 - h) / 0.95 * 100)
+                    if (p != "–" && p + 0 > 1.00) v = v sprintf("%sp99 %.1f %% over axum", v == "" ? "" : "; ", (p - 1) * 100)
                     print v == "" ? "met" : "**missed**: " v }')
+                two() { if [[ $1 == – ]]; then echo –; else awk -v v="$1" 'BEGIN { printf "%.2f", v }'; fi; }
                 printf '| %s | /%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${label[$rotor]}" "$endpoint" \
-                    "$(mode_name "$depth" "$connections")" "$actix" "$hyper" "$axum" "$verdict" "$actix_eff" "$hyper_eff" \
-                    "$actix_paired" "$hyper_paired"
+                    "$(mode_name "$depth" "$connections")" "$(two "$actix")" "$(two "$hyper")" "$(two "$axum")" "$verdict" \
+                    "$actix_eff" "$hyper_eff" "$actix_paired" "$hyper_paired"
             done
         done
     fi
