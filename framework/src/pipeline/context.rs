@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use super::proceed_slots::ProceedSlots;
-use super::step::held_elsewhere;
 use super::{BoxFuture, Interceptor, Slots, Step, StepSlot, spare};
 use crate::Result;
 
@@ -288,30 +287,20 @@ where
                     Step::Ready(_) => continue,
                     // Waiting happens without the lock: the step's future may look at the subject itself.
                     Step::Pending(future) => return Ok(Some(Pending::Boxed(future))),
-                    // An in-place interceptor is given no slot.
-                    Step::Held(_) => return Err(held_elsewhere()),
                 }
             }
             held = None;
             if entry.held {
                 let slot = slots.at(index, interceptors.len());
-                // Matched apart from the other interceptors' steps, each part taken by value: a step merged with
-                // theirs is copied whole first, and a step left partly moved out is dropped through its drop glue
-                // (both measured, `bench/examples/pipeline_loop.rs`).
                 match entry.interceptor.intercept_held(self, slot, cx) {
                     // Waiting in the slot after its first poll, in `StepSlot::hold`.
-                    Step::Held(_held) => return Ok(Some(Pending::Held(index))),
-                    // Finished at that first poll (the slot is empty), or an interceptor that returned another step:
-                    // a future it left in the slot must not outlive this call (in a kept state) or be awaited by a
-                    // later one.
-                    Step::Ready(Some(Err(error))) => {
+                    Poll::Pending => return Ok(Some(Pending::Held(index))),
+                    // Finished at that first poll (the slot is empty again), or an interceptor that answered
+                    // without its held future: one it left waiting in the slot must not outlive this call (in a kept
+                    // state) or be awaited by a later one.
+                    Poll::Ready(result) => {
                         slot.clear();
-                        return Err(error);
-                    }
-                    Step::Ready(_ready) => slot.clear(),
-                    Step::Pending(future) => {
-                        slot.clear();
-                        return Ok(Some(Pending::Boxed(future)));
+                        result?;
                     }
                 }
                 continue;
@@ -320,8 +309,6 @@ where
                 Step::Ready(Some(Err(error))) => return Err(error),
                 Step::Ready(_) => {}
                 Step::Pending(future) => return Ok(Some(Pending::Boxed(future))),
-                // From an interceptor that was given no slot.
-                Step::Held(_) => return Err(held_elsewhere()),
             }
         }
     }
@@ -540,8 +527,6 @@ impl<S: 'static, C: 'static> Direct<S, C> {
                 Ok(Step::Ready(Some(Err(error)))) => return Poll::Ready(Err(error)),
                 Ok(Step::Ready(_)) => {}
                 Ok(Step::Pending(future)) => *pending = Some(future),
-                // An in-place interceptor is given no slot.
-                Ok(Step::Held(_)) => return Poll::Ready(Err(held_elsewhere())),
                 Err(payload) => return Poll::Ready(Err(crate::Error::from_panic(payload.as_ref()))),
             }
         }

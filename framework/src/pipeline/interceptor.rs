@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::task::Context;
+use std::task::{Context, Poll};
 
 use super::{PipelineContext, Step, StepSlot};
 use crate::Result;
@@ -66,17 +66,25 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     }
 
     /// Runs this interceptor with the context borrowed, a slot for its step's future and the task context
-    /// of the poll that runs it; called only if [`holds_steps`](Self::holds_steps) says so. The default ignores
-    /// the slot and `cx` and calls [`intercept_ref`](Self::intercept_ref).
+    /// of the poll that runs it; called only if [`holds_steps`](Self::holds_steps) says so.
     ///
     /// An interceptor whose step waits on a future of one type returns
-    /// [`slot.hold(future, cx)`](StepSlot::hold), the step `hold` made in this same call: the future then lives
-    /// in an allocation the pipeline reuses from call to call instead of a new box each time, and is polled a
-    /// first time right there. Any other step is returned as usual (a future left waiting in the slot is then
-    /// dropped).
-    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot, cx: &mut Context<'_>) -> Step {
-        let _ = (slot, cx);
-        self.intercept_ref(ctx)
+    /// [`slot.hold(future, cx)`](StepSlot::hold): the future lives in an allocation the pipeline reuses from
+    /// call to call instead of a new box each time, and is polled a first time right there. `Poll::Pending`
+    /// means "waiting in the slot": return it only from `hold` (a slot with nothing waiting in it ends the
+    /// execution with an error). A ready answer after a `hold` that left a future waiting drops that future.
+    ///
+    /// The default calls [`intercept_ref`](Self::intercept_ref) and holds the future of a pending step.
+    fn intercept_held(
+        &self,
+        ctx: &PipelineContext<S, C>,
+        slot: &mut StepSlot,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<()>> {
+        match self.intercept_ref(ctx) {
+            Step::Ready(result) => Poll::Ready(result.unwrap_or(Ok(()))),
+            Step::Pending(future) => slot.hold(future, cx),
+        }
     }
 
     /// True if this interceptor works on the subject and the context alone, without the pipeline's controls
@@ -94,8 +102,7 @@ pub trait Interceptor<S, C>: Send + Sync + 'static {
     /// [`works_in_place`](Self::works_in_place) says so. The default does nothing.
     ///
     /// The step it returns may wait (a future that owns what it needs: it cannot borrow the subject, which the
-    /// pipeline holds); the next interceptor starts when it is done. It is given no [`StepSlot`], so it cannot
-    /// return [`Step::Held`] (the execution would end with an error). Once the execution has a shared state, this
+    /// pipeline holds); the next interceptor starts when it is done. Once the execution has a shared state, this
     /// runs with the subject locked (the step is made under the lock and awaited without it): it must not lock
     /// that execution's subject again. Routing's interceptor is one: it resolves
     /// the route in place and returns the handler's future.
@@ -130,7 +137,12 @@ where
         true
     }
 
-    fn intercept_held(&self, ctx: &PipelineContext<S, C>, slot: &mut StepSlot, cx: &mut Context<'_>) -> Step {
+    fn intercept_held(
+        &self,
+        ctx: &PipelineContext<S, C>,
+        slot: &mut StepSlot,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<()>> {
         slot.hold((self.f)(ctx.clone()), cx)
     }
 }

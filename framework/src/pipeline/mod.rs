@@ -22,4 +22,4 @@ pub use phase::{PhaseRelation, PipelinePhase};
 pub use pipeline::Pipeline;
 pub use step::{BoxFuture, Step};
 pub(crate) use step_slot::Slots;
-pub use step_slot::{HeldStep, StepSlot};
+pub use step_slot::StepSlot;

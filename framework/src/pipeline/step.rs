@@ -6,15 +6,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::HeldStep;
 use crate::Result;
 
 /// The boxed future of an interceptor that has to wait.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// What an [`Interceptor`](super::Interceptor) returns: a result that is ready now (no allocation), a future to
-/// await, or a future kept in the interceptor's [`StepSlot`](super::StepSlot) (see
-/// [`Interceptor::intercept_held`](super::Interceptor::intercept_held)).
+/// What an [`Interceptor`](super::Interceptor) returns: a result that is ready now (no allocation) or a future to
+/// await. (An interceptor whose futures wait in a [`StepSlot`](super::StepSlot) answers
+/// [`Interceptor::intercept_held`](super::Interceptor::intercept_held) with a `Poll` instead.)
 ///
 /// ```
 /// use rotor::pipeline::Step;
@@ -36,9 +35,6 @@ pub enum Step {
     Ready(Option<Result<()>>),
     /// Still to be awaited.
     Pending(BoxFuture<Result<()>>),
-    /// Still to be awaited, in the [`StepSlot`](super::StepSlot) that made it: only the pipeline that gave
-    /// that slot can await it (awaited directly, it fails).
-    Held(HeldStep),
 }
 
 impl Step {
@@ -75,7 +71,6 @@ impl Future for Step {
         match self.get_mut() {
             Step::Ready(result) => Poll::Ready(result.take().unwrap_or(Ok(()))),
             Step::Pending(future) => future.as_mut().poll(cx),
-            Step::Held(_) => Poll::Ready(Err(held_elsewhere())),
         }
     }
 }
@@ -85,15 +80,6 @@ impl fmt::Debug for Step {
         match self {
             Step::Ready(_) => f.write_str("Step::Ready"),
             Step::Pending(_) => f.write_str("Step::Pending"),
-            Step::Held(_) => f.write_str("Step::Held"),
         }
     }
-}
-
-/// The error for a [`Step::Held`] awaited anywhere but through its slot.
-pub(crate) fn held_elsewhere() -> crate::Error {
-    crate::Error::internal(
-        "a step held in a StepSlot was returned where its slot is not awaited: return StepSlot::hold's step from \
-         the intercept_held call that was given the slot",
-    )
 }

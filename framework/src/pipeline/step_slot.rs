@@ -6,16 +6,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use super::Step;
 use super::proceed_slots::ProceedSlots;
 use crate::Result;
 
 /// A place for the future of one interceptor's step, given to
 /// [`Interceptor::intercept_held`](super::Interceptor::intercept_held) (for an interceptor whose
 /// [`holds_steps`](super::Interceptor::holds_steps) is true). [`hold`](Self::hold) keeps the future in
-/// it and polls it once: a future done then gives a ready step; one that waits gives the step that awaits it in
-/// the slot, where the pipeline polls it again. The slot is emptied when the future is done, keeping the
-/// allocation.
+/// it and polls it once; a future that waits then stays in the slot, where the pipeline polls it again. The slot
+/// is emptied when the future is done, keeping the allocation.
 ///
 /// An execution keeps a slot per interceptor index, and each thread keeps them with the execution's state (two
 /// states per pipeline type, the last kept taken first, so that a pipeline run inside a step of another of the
@@ -33,7 +31,7 @@ use crate::Result;
 ///
 /// ```
 /// use rotor::pipeline::{Interceptor, Pipeline, PipelineContext, PipelinePhase, Step, StepSlot};
-/// use std::task::Context;
+/// use std::task::{Context, Poll};
 ///
 /// struct Bump;
 ///
@@ -46,7 +44,12 @@ use crate::Result;
 ///         true
 ///     }
 ///
-///     fn intercept_held(&self, ctx: &PipelineContext<u32, ()>, slot: &mut StepSlot, cx: &mut Context<'_>) -> Step {
+///     fn intercept_held(
+///         &self,
+///         ctx: &PipelineContext<u32, ()>,
+///         slot: &mut StepSlot,
+///         cx: &mut Context<'_>,
+///     ) -> Poll<rotor::Result<()>> {
 ///         slot.hold(bump(ctx.clone()), cx)
 ///     }
 /// }
@@ -73,13 +76,6 @@ pub struct StepSlot {
     waiting: bool,
 }
 
-/// The step of a future kept in a [`StepSlot`]: made by [`StepSlot::hold`] only, and awaited by the pipeline
-/// through that slot.
-#[derive(Debug)]
-pub struct HeldStep {
-    _private: (),
-}
-
 impl StepSlot {
     /// A slot that has held nothing yet (only a pipeline makes slots).
     pub(crate) const fn empty() -> Self {
@@ -93,14 +89,19 @@ impl StepSlot {
     }
 
     /// Keeps `future` in this slot, in the allocation of the future the slot held last if that was of the same
-    /// type, and polls it once with `cx`: returns a ready step if it finished then (the slot is empty again, its
-    /// allocation kept), else the step that awaits it in the slot. Return that step from
-    /// [`intercept_held`](super::Interceptor::intercept_held), the call that was given this slot and `cx`.
+    /// type, and polls it once with `cx`. `Poll::Ready` if it finished then (the slot is empty again, its
+    /// allocation kept); `Poll::Pending` if it waits in the slot, where the pipeline polls it again. Return what
+    /// it returns from [`intercept_held`](super::Interceptor::intercept_held), the call that was given this slot
+    /// and `cx`.
     ///
-    /// Polling here rather than when the pipeline gets the step back saves a call through the slot's vtable, and
-    /// lets the compiler see the future's type where it is polled: most interceptors' futures finish at their
+    /// Polling here rather than when the pipeline gets the answer back saves a call through the slot's vtable,
+    /// and lets the compiler see the future's type where it is polled: most interceptors' futures finish at their
     /// first poll.
-    pub fn hold<F: Future<Output = Result<()>> + Send + 'static>(&mut self, future: F, cx: &mut Context<'_>) -> Step {
+    pub fn hold<F: Future<Output = Result<()>> + Send + 'static>(
+        &mut self,
+        future: F,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<()>> {
         // The slot's future, if it is of this type: a check of its type (a call that returns a constant), no other
         // call through the vtable.
         let same = self.held.as_deref_mut().and_then(|held| (held as &mut dyn Any).downcast_mut::<Pinned<F>>());
@@ -115,16 +116,8 @@ impl StepSlot {
             // The first future of this slot, or one of another type than the last: a new allocation.
             None => self.held.insert(Box::new(Box::pin(Some(future)))).poll_held(cx),
         };
-        match polled {
-            Poll::Ready(result) => {
-                self.waiting = false;
-                Step::Ready(Some(result))
-            }
-            Poll::Pending => {
-                self.waiting = true;
-                Step::Held(HeldStep { _private: () })
-            }
-        }
+        self.waiting = polled.is_pending();
+        polled
     }
 
     /// Polls the future held here; empties the slot (dropping the future, keeping its allocation) once it is
@@ -132,7 +125,10 @@ impl StepSlot {
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let polled = match &mut self.held {
             Some(held) if self.waiting => held.poll_held(cx),
-            _ => Poll::Ready(Err(crate::Error::internal("a held pipeline step's slot is empty"))),
+            _ => Poll::Ready(Err(crate::Error::internal(
+                "a held pipeline step's slot is empty: an interceptor answered Poll::Pending from intercept_held \
+                 without a future waiting from StepSlot::hold",
+            ))),
         };
         self.waiting = polled.is_pending();
         polled
@@ -289,12 +285,12 @@ mod tests {
     fn a_future_of_the_same_type_reuses_the_allocation_and_is_dropped_when_done() {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut slot = StepSlot::empty();
-        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Step::Held(_)));
+        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Poll::Pending));
         let first = slot.address();
         assert_eq!(drops.load(Ordering::SeqCst), 0, "waiting in the slot");
         assert!(poll_ready(&mut slot).is_ok());
         assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped as soon as it is done");
-        assert!(matches!(slot.hold(counted(&drops, true, true), &mut noop_cx()), Step::Held(_)));
+        assert!(matches!(slot.hold(counted(&drops, true, true), &mut noop_cx()), Poll::Pending));
         assert_eq!(slot.address(), first, "the same allocation");
         assert!(poll_ready(&mut slot).unwrap_err().is_bad_request());
         assert_eq!(drops.load(Ordering::SeqCst), 2);
@@ -302,16 +298,16 @@ mod tests {
     }
 
     #[test]
-    fn a_future_done_at_its_first_poll_is_a_ready_step_and_leaves_the_slot_empty() {
+    fn a_future_done_at_its_first_poll_is_ready_and_leaves_the_slot_empty() {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut slot = StepSlot::empty();
         let step = slot.hold(counted(&drops, false, false), &mut noop_cx());
-        assert!(matches!(step, Step::Ready(Some(Ok(())))), "{step:?}");
+        assert!(matches!(step, Poll::Ready(Ok(()))), "{step:?}");
         assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped at once");
         let first = slot.address();
         assert_ne!(first, 0, "the allocation is kept");
         let step = slot.hold(counted(&drops, true, false), &mut noop_cx());
-        assert!(matches!(step, Step::Ready(Some(Err(ref error))) if error.is_bad_request()), "{step:?}");
+        assert!(matches!(step, Poll::Ready(Err(ref error)) if error.is_bad_request()), "{step:?}");
         assert_eq!(slot.address(), first, "and reused");
         assert_eq!(drops.load(Ordering::SeqCst), 2);
         assert!(poll_ready(&mut slot).is_err(), "nothing waits in the slot");
@@ -321,18 +317,18 @@ mod tests {
     fn a_future_of_another_type_gets_an_allocation_of_its_own() {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut slot = StepSlot::empty();
-        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Step::Held(_)));
+        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Poll::Pending));
         let counted_at = slot.address();
         assert!(poll_ready(&mut slot).is_ok());
-        assert!(matches!(slot.hold(std::future::pending(), &mut noop_cx()), Step::Held(_)));
+        assert!(matches!(slot.hold(std::future::pending(), &mut noop_cx()), Poll::Pending));
         assert_ne!(slot.address(), counted_at, "a new allocation for the other type");
         slot.clear();
         // A future held and not finished is dropped when the slot is cleared, or with the slot.
-        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Step::Held(_)));
+        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Poll::Pending));
         slot.clear();
         assert_eq!(drops.load(Ordering::SeqCst), 2);
         assert!(poll_ready(&mut slot).is_err(), "a cleared slot holds nothing");
-        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Step::Held(_)));
+        assert!(matches!(slot.hold(counted(&drops, false, true), &mut noop_cx()), Poll::Pending));
         drop(slot);
         assert_eq!(drops.load(Ordering::SeqCst), 3);
     }

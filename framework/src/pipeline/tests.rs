@@ -744,31 +744,66 @@ fn dropping_an_execution_while_a_held_step_waits_drops_the_step() {
     });
 }
 
-/// A held step (of a future that waits) made with a slot of its own, which no pipeline will poll.
-fn held_step() -> Step {
-    let step =
-        StepSlot::empty().hold(std::future::pending(), &mut std::task::Context::from_waker(std::task::Waker::noop()));
-    assert!(matches!(step, Step::Held(_)));
-    step
-}
+/// An interceptor that says its step waits in its slot without holding a future there.
+struct PendingWithoutHold;
 
-/// An interceptor that returns a held step from `intercept`, where the pipeline gives it no slot.
-struct ReturnsHeld;
-
-impl Interceptor<Vec<String>, Trail> for ReturnsHeld {
+impl Interceptor<Vec<String>, Trail> for PendingWithoutHold {
     fn intercept(&self, _ctx: PipelineContext<Vec<String>, Trail>) -> Step {
-        held_step()
+        Step::ready(Ok(()))
+    }
+
+    fn holds_steps(&self) -> bool {
+        true
+    }
+
+    fn intercept_held(
+        &self,
+        _ctx: &PipelineContext<Vec<String>, Trail>,
+        _slot: &mut StepSlot,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<()>> {
+        std::task::Poll::Pending
     }
 }
 
 #[test]
-fn a_held_step_returned_where_no_slot_was_given_is_an_error() {
+fn an_interceptor_that_says_it_waits_in_its_slot_without_holding_a_future_ends_the_execution_with_an_error() {
     let mut pipeline = TestPipeline::new([A]);
-    pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
+    pipeline.add_interceptor(&A, PendingWithoutHold).unwrap();
     let error = run(&pipeline).unwrap_err();
-    assert!(error.to_string().contains("StepSlot"), "{error}");
-    let error = block_on(held_step()).unwrap_err();
-    assert!(error.to_string().contains("StepSlot"), "awaited directly: {error}");
+    assert!(error.to_string().contains("StepSlot::hold"), "{error}");
+    assert!(run(&pipeline).unwrap_err().to_string().contains("StepSlot::hold"), "and the next execution the same");
+}
+
+/// An interceptor that holds its steps with the trait's default `intercept_held`: its `intercept` returns a
+/// boxed future that waits once.
+struct HoldsByDefault;
+
+impl Interceptor<Vec<String>, Trail> for HoldsByDefault {
+    fn intercept(&self, ctx: PipelineContext<Vec<String>, Trail>) -> Step {
+        Step::boxed(async move {
+            tokio::task::yield_now().await;
+            ctx.subject().push("default".to_owned());
+            Ok(())
+        })
+    }
+
+    fn holds_steps(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn the_default_intercept_held_holds_a_pending_step_in_the_slot() {
+    block_on(async {
+        let _ = spare_state();
+        let mut pipeline = TestPipeline::new([A]);
+        pipeline.add_interceptor(&A, HoldsByDefault).unwrap();
+        mark(&mut pipeline, &A, "after");
+        assert_eq!(pipeline.execute(Trail::default(), Vec::new()).await.unwrap(), ["default", "after"]);
+        let kept = kept_slots();
+        assert!(!kept.is_empty() && kept[0] != 0, "the boxed future waited in the slot: {kept:?}");
+    });
 }
 
 /// A future that panics when it is polled (after `waits` polls that wait), holding `marker` (a hand-written
@@ -834,7 +869,7 @@ impl Interceptor<Vec<String>, Trail> for FillsThenReady {
         _ctx: &PipelineContext<Vec<String>, Trail>,
         slot: &mut StepSlot,
         cx: &mut std::task::Context<'_>,
-    ) -> Step {
+    ) -> std::task::Poll<Result<()>> {
         let marker = Arc::clone(&self.0);
         let step = slot.hold(
             async move {
@@ -844,9 +879,9 @@ impl Interceptor<Vec<String>, Trail> for FillsThenReady {
             },
             cx,
         );
-        assert!(matches!(step, Step::Held(_)), "waits in the slot");
+        assert!(step.is_pending(), "waits in the slot");
         assert!(!self.1, "fills its slot, then panics");
-        Step::ready(Ok(()))
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
@@ -857,43 +892,13 @@ fn a_future_left_in_a_slot_by_a_step_that_did_not_hold_it_is_dropped_at_once() {
             let marker = Arc::new(());
             let mut pipeline = TestPipeline::new([A]);
             pipeline.add_interceptor(&A, FillsThenReady(Arc::clone(&marker), panics)).unwrap();
-            pipeline.add_interceptor(&A, ReturnsHeld).unwrap();
+            pipeline.add_interceptor(&A, PendingWithoutHold).unwrap();
             let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
             let expected = if panics { "then panics" } else { "StepSlot" };
             assert!(error.to_string().contains(expected), "{error}");
             assert_eq!(Arc::strong_count(&marker), 2, "the left future is gone: nothing keeps it in a spare state");
         }
     });
-}
-
-/// An in-place interceptor that returns a held step, which it cannot have a slot for.
-struct InPlaceReturnsHeld;
-
-impl Interceptor<Vec<String>, Trail> for InPlaceReturnsHeld {
-    fn intercept(&self, ctx: PipelineContext<Vec<String>, Trail>) -> Step {
-        self.intercept_in_place(&mut ctx.subject(), ctx.context())
-    }
-
-    fn works_in_place(&self) -> bool {
-        true
-    }
-
-    fn intercept_in_place(&self, _subject: &mut Vec<String>, _trail: &Trail) -> Step {
-        held_step()
-    }
-}
-
-#[test]
-fn a_held_step_from_an_in_place_interceptor_is_an_error_with_or_without_a_shared_state() {
-    for shared in [false, true] {
-        let mut pipeline = TestPipeline::new([A]);
-        if shared {
-            mark(&mut pipeline, &A, "async");
-        }
-        pipeline.add_interceptor(&A, InPlaceReturnsHeld).unwrap();
-        let error = run(&pipeline).unwrap_err();
-        assert!(error.to_string().contains("StepSlot"), "shared: {shared}: {error}");
-    }
 }
 
 /// The slots of both spare `TestPipeline` states the thread keeps, last kept first, putting them back in order.
