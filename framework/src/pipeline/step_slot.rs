@@ -19,7 +19,7 @@ use crate::Result;
 /// states per pipeline type, the last kept taken first, so that a pipeline run inside a step of another of the
 /// same type keeps its own); so an interceptor whose closure returns a future of one type every time (any
 /// `|ctx| async move { … }`) allocates it once per thread rather than once per call. A future of another type
-/// than the slot held last is allocated anew, as a [`Step::boxed`] one always is. The steps a
+/// than the slot held last is allocated anew, as a [`Step::boxed`](super::Step::boxed) one always is. The steps a
 /// [`proceed`](super::PipelineContext::proceed) runs have slots of that call's own, one per interceptor, which
 /// the thread keeps when the call ends for the next `proceed` from the same place (the same interceptor list and
 /// index: the next request's), up to eight places. Allocated anew, each call, are the slots of an execution
