@@ -140,7 +140,8 @@ where
             if let Some(state) = Arc::get_mut(&mut execution) {
                 state.interceptors = Some(interceptors);
                 state.context = Some(context);
-                // A panic in an interceptor that used `subject()` may have poisoned the lock; it is fresh here.
+                // A panic in an interceptor that used `subject()`, or in one that worked in place (the lock held
+                // while it ran), may have poisoned the lock; it is fresh here.
                 state.subject.clear_poison();
                 *state.subject.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(subject);
                 *state.next.get_mut() = next;
@@ -214,7 +215,7 @@ where
                     Ok(Poll::Ready(result)) => result,
                     Err(payload) => {
                         if let Pending::Held(index) = step {
-                            slots.at(*index, 0).clear_after_panic();
+                            slots.at(*index, 0).clear();
                         }
                         Err(crate::Error::from_panic(payload.as_ref()))
                     }
@@ -247,10 +248,10 @@ where
         match catch_unwind(AssertUnwindSafe(|| self.start_steps(slots, cx, &mut running))) {
             Ok(result) => result,
             Err(payload) => {
-                if self.execution.interceptors().get(running).is_some_and(|entry| entry.held) {
+                if self.execution.interceptors().get(running).is_some_and(|entry| entry.held && !entry.in_place) {
                     // A future the panicking interceptor left in its slot must not outlive this call (in a kept
                     // state) or be awaited by a later one.
-                    slots.at(running, 0).clear_after_panic();
+                    slots.at(running, 0).clear();
                 }
                 Err(crate::Error::from_panic(payload.as_ref()))
             }

@@ -70,7 +70,8 @@ impl ProceedSlots {
                 .try_with(|spare| {
                     let mut spare = spare.try_borrow_mut().ok()?;
                     let index = spare.iter().rposition(|(kept, _)| *kept == site)?;
-                    Some(spare.swap_remove(index).1)
+                    // (Not `swap_remove`: the list stays oldest first, for `keep`'s eviction.)
+                    Some(spare.remove(index).1)
                 })
                 .ok()
                 .flatten();

@@ -1,4 +1,4 @@
-//! `Step`: the future an interceptor returns, ready at once, boxed, or held in its slot.
+//! `Step`: the future an interceptor returns, ready at once or boxed.
 
 use std::any::Any;
 use std::fmt;

@@ -22,7 +22,7 @@ use crate::Result;
 /// than the slot held last is allocated anew, as a [`Step::boxed`](super::Step::boxed) one always is. The steps a
 /// [`proceed`](super::PipelineContext::proceed) runs have slots of that call's own, one per interceptor, which
 /// the thread keeps when the call ends for the next `proceed` from the same place (the same interceptor list and
-/// index: the next request's), up to eight places. Allocated anew, each call, are the slots of an execution
+/// index: the next request's), eight sets of slots in all. Allocated anew, each call, are the slots of an execution
 /// whose state is not kept (an interceptor kept a clone of its context, or the execution was dropped before its
 /// end).
 ///
@@ -105,8 +105,9 @@ impl StepSlot {
         // The slot's future, if it is of this type: a check of its type (a call that returns a constant), no other
         // call through the vtable.
         let same = self.held.as_deref_mut().and_then(|held| (held as &mut dyn Any).downcast_mut::<Pinned<F>>());
-        // (A future that panics in this poll stays here, with `waiting` as it was: the pipeline drops it with
-        // `clear_after_panic`.)
+        // Until the poll says otherwise: a future that panics in it stays here, and `clear` must drop it (whoever
+        // catches the panic: the pipeline, or an interceptor around its own `hold`).
+        self.waiting = true;
         let polled = match same {
             Some(pinned) => {
                 // Drops what the slot held (nothing, once a step is done) in place, then moves the new one in.
@@ -134,19 +135,17 @@ impl StepSlot {
         polled
     }
 
-    /// Drops the future waiting here, if any (when the step returned was not this slot's), keeping the
-    /// allocation.
+    /// Drops the future waiting here, if any (an interceptor answered without it, or a poll of it panicked),
+    /// keeping the allocation.
     #[inline]
     pub(crate) fn clear(&mut self) {
         if self.waiting {
-            self.clear_after_panic();
+            self.clear_waiting();
         }
     }
 
-    /// Drops the future held here, waiting or not (after a panic in the interceptor, or in a poll of the future,
-    /// which may have left it without telling), keeping the allocation.
     #[cold]
-    pub(crate) fn clear_after_panic(&mut self) {
+    fn clear_waiting(&mut self) {
         self.waiting = false;
         if let Some(held) = &mut self.held {
             held.clear();

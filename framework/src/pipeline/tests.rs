@@ -412,7 +412,8 @@ fn a_panic_in_an_in_place_interceptor_is_an_error_and_leaves_the_subject_usable(
     pipeline.intercept(&A, |ctx| async move {
         let error = ctx.proceed().await.unwrap_err();
         assert!(error.to_string().contains("in place boom"), "{error}");
-        // The subject's lock was not poisoned by the panic, and the run's lock was let go.
+        // The subject is usable after the panic (its lock, poisoned by the unwinding, is looked past), and the
+        // run's lock was let go.
         ctx.subject().push("recovered".to_owned());
         Ok(())
     });
@@ -825,6 +826,44 @@ impl Future for PanicsOnPoll {
         }
         panic!("held bug at the top");
     }
+}
+
+/// An interceptor that catches a panic of its own held future's first poll, and answers with an error.
+struct CatchesItsOwnPanic(Arc<()>);
+
+impl Interceptor<Vec<String>, Trail> for CatchesItsOwnPanic {
+    fn intercept(&self, _ctx: PipelineContext<Vec<String>, Trail>) -> Step {
+        Step::ready(Ok(()))
+    }
+
+    fn holds_steps(&self) -> bool {
+        true
+    }
+
+    fn intercept_held(
+        &self,
+        _ctx: &PipelineContext<Vec<String>, Trail>,
+        slot: &mut StepSlot,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<()>> {
+        let future = PanicsOnPoll { _marker: Arc::clone(&self.0), waits: 0 };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| slot.hold(future, cx))) {
+            Ok(polled) => polled,
+            Err(_) => std::task::Poll::Ready(Err(crate::Error::bad_request("caught my own panic"))),
+        }
+    }
+}
+
+#[test]
+fn a_future_that_panicked_under_an_interceptor_s_own_catch_is_dropped_with_its_answer() {
+    block_on(async {
+        let marker = Arc::new(());
+        let mut pipeline = TestPipeline::new([A]);
+        pipeline.add_interceptor(&A, CatchesItsOwnPanic(Arc::clone(&marker))).unwrap();
+        let error = pipeline.execute(Trail::default(), Vec::new()).await.unwrap_err();
+        assert!(error.is_bad_request(), "{error}");
+        assert_eq!(Arc::strong_count(&marker), 2, "the panicked future is not kept in the slot");
+    });
 }
 
 #[test]
