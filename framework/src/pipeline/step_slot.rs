@@ -105,19 +105,25 @@ impl StepSlot {
         // The slot's future, if it is of this type: a check of its type (a call that returns a constant), no other
         // call through the vtable.
         let same = self.held.as_deref_mut().and_then(|held| (held as &mut dyn Any).downcast_mut::<Pinned<F>>());
-        // Until the poll says otherwise: a future that panics in it stays here, and `clear` must drop it (whoever
-        // catches the panic: the pipeline, or an interceptor around its own `hold`).
-        self.waiting = true;
+        // Waiting until the poll says otherwise: a future that panics in it stays here, and `clear` must drop it
+        // (whoever catches the panic: the pipeline, or an interceptor around its own `hold`).
         let polled = match same {
             Some(pinned) => {
                 // Drops what the slot held (nothing, once a step is done) in place, then moves the new one in.
                 pinned.set(Some(future));
+                self.waiting = true;
                 poll_pinned(pinned.as_mut(), cx)
             }
             // The first future of this slot, or one of another type than the last: a new allocation.
-            None => self.held.insert(Box::new(Box::pin(Some(future)))).poll_held(cx),
+            None => {
+                let held = self.held.insert(Box::new(Box::pin(Some(future))));
+                self.waiting = true;
+                held.poll_held(cx)
+            }
         };
-        self.waiting = polled.is_pending();
+        if polled.is_ready() {
+            self.waiting = false;
+        }
         polled
     }
 
