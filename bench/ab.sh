@@ -1,28 +1,29 @@
 #!/usr/bin/env bash
-# A/B throughput of two servers on one load-comparison test, made to see through this VM's run-to-run noise:
-# both servers run side by side on SERVER_CPU for the whole comparison, and ROUNDS short wrk runs alternate
-# between them (A B, then B A, ...), so that a slow stretch of the machine falls on both. Prints each round's
-# requests per second and the server's CPU time per request (user + kernel, from /proc), then the medians, the
-# median of the per-round ratios B / A and a 95 % interval of that median (bootstrap over the rounds). See
-# bench/README.md, "A/B runs".
+# Throughput of two or more servers on one load-comparison test, made to see through this VM's run-to-run noise:
+# all of them run side by side on SERVER_CPU for the whole comparison, and ROUNDS short wrk runs go to each in
+# turn, the order rotated from round to round (A B, then B A; A B C, then B C A, then C A B, ...), so that a slow
+# stretch of the machine falls on all of them. Prints each round's requests per second, the server's CPU time per
+# request (user + kernel, from /proc) and wrk's share of its CPU, then the medians, the median of the per-round
+# ratios to A and a 95 % interval of that median (bootstrap over the rounds). See bench/README.md, "A/B runs".
 #
 #   bench/ab.sh hyper rotor-cio                              # pipelined /json, 256 connections, depth 16
 #   ENDPOINT=plaintext DEPTH=1 CONNECTIONS=64 bench/ab.sh actix rotor-cio
 #   A_BINARY=/tmp/rotor-cio-before bench/ab.sh rotor-cio rotor-cio   # two builds of one server
+#   ENDPOINT=plaintext DEPTH=1 CONNECTIONS=64 bench/ab.sh actix rotor-cio hyper h1-bare axum   # five, against A
 #
 # Servers: hyper, axum, actix, rotor (Rotor on rotor-hyper), rotor-cio (Rotor on rotor-cio), rotor-h1, h1-bare.
 # Settings: ENDPOINT=json (or plaintext), CONNECTIONS=256, DEPTH=16 (1: unpipelined), ROUNDS=15, DURATION=3
 # (seconds per run), WARMUP=2 (per server, once), SERVER_CPU=0, CLIENT_CPU=1, PEERS_TARGET_DIR=bench/peers/target,
-# SKIP_BUILD=1 (use what is built there), A_BINARY and B_BINARY (server binaries to run instead of the ones
-# built), AB_OUT (where wrk's outputs and the logs go; default $PEERS_TARGET_DIR/ab/<UTC time>).
+# SKIP_BUILD=1 (use what is built there), A_BINARY and B_BINARY (binaries to run as the first and the second
+# server instead of the ones built), AB_OUT (where wrk's outputs and the logs go; default
+# $PEERS_TARGET_DIR/ab/<UTC time>).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$root/bench
 peers=$bench/peers
 
-a=${1:-}
-b=${2:-}
+names=("$@")
 ENDPOINT=${ENDPOINT:-json}
 CONNECTIONS=${CONNECTIONS:-256}
 DEPTH=${DEPTH:-16}
@@ -37,8 +38,21 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 # shellcheck source=bench/servers.sh
 source "$bench/servers.sh"
 
-usage="usage: bench/ab.sh <server A> <server B>: each one of hyper, axum, actix, rotor, rotor-cio, rotor-h1, h1-bare"
-[[ -n $a && -n $b && -n ${binary[$a]:-} && -n ${binary[$b]:-} ]] || die "$usage"
+usage="usage: bench/ab.sh <server A> <server B> [<server C> ...]: each one of hyper, axum, actix, rotor, rotor-cio,"
+usage+=" rotor-h1, h1-bare"
+((${#names[@]} >= 2)) || die "$usage"
+((${#names[@]} <= 26)) || die "at most 26 servers (A to Z)"
+for name in "${names[@]}"; do [[ -n ${binary[$name]:-} ]] || die "$name: unknown server; $usage"; done
+# The label of the i-th server (A, B, C, ...) and the binary it runs.
+letters=ABCDEFGHIJKLMNOPQRSTUVWXYZ
+labels=()
+programs=()
+for i in "${!names[@]}"; do
+    labels+=("${letters:i:1}")
+    programs+=("$PEERS_TARGET_DIR/release/${binary[${names[$i]}]}")
+done
+if [[ -n ${A_BINARY:-} ]]; then programs[0]=$A_BINARY; fi
+if [[ -n ${B_BINARY:-} ]]; then programs[1]=$B_BINARY; fi
 [[ $ENDPOINT == plaintext || $ENDPOINT == json ]] || die "ENDPOINT=$ENDPOINT: plaintext or json"
 for number in CONNECTIONS DEPTH ROUNDS DURATION WARMUP; do
     [[ ${!number} =~ ^[0-9]+$ ]] && ((${!number} >= 1)) || die "$number=${!number} is not a positive whole number"
@@ -55,17 +69,17 @@ for tool in wrk taskset awk python3; do command -v "$tool" >/dev/null || die "$t
 if [[ $SKIP_BUILD != 1 ]]; then
     command -v cargo >/dev/null || die "cargo is missing (SKIP_BUILD=1 uses what is built)"
     packages=()
-    [[ -n ${A_BINARY:-} ]] || packages+=(-p "${package[$a]}")
-    [[ -n ${B_BINARY:-} ]] || packages+=(-p "${package[$b]}")
+    for i in "${!names[@]}"; do
+        if { ((i == 0)) && [[ -n ${A_BINARY:-} ]]; } || { ((i == 1)) && [[ -n ${B_BINARY:-} ]]; }; then continue; fi
+        [[ " ${packages[*]} " == *" ${package[${names[$i]}]} "* ]] || packages+=(-p "${package[${names[$i]}]}")
+    done
     if ((${#packages[@]} > 0)); then
         say "building ${packages[*]} (release: fat LTO, one codegen unit) into $PEERS_TARGET_DIR"
         cargo build --release --locked --manifest-path "$peers/Cargo.toml" --target-dir "$PEERS_TARGET_DIR" \
             "${packages[@]}"
     fi
 fi
-program_a=${A_BINARY:-$PEERS_TARGET_DIR/release/${binary[$a]}}
-program_b=${B_BINARY:-$PEERS_TARGET_DIR/release/${binary[$b]}}
-for program in "$program_a" "$program_b"; do [[ -x $program ]] || die "$program is not built"; done
+for program in "${programs[@]}"; do [[ -x $program ]] || die "$program is not built"; done
 out=${AB_OUT:-$PEERS_TARGET_DIR/ab/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 
@@ -92,61 +106,75 @@ start() {
         sleep 0.05
     done
 }
-start A "$program_a"
-pid_a=$pid port_a=$port
-start B "$program_b"
-pid_b=$pid port_b=$port
+server_pids=()
+server_ports=()
+for i in "${!names[@]}"; do
+    start "${labels[$i]}" "${programs[$i]}"
+    server_pids+=("$pid")
+    server_ports+=("$port")
+done
 
 wrk_for "$ENDPOINT" "$CONNECTIONS" "$DEPTH"
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
-# run <label> <pid> <port> <round>: one measured wrk run; appends "round label rps user_us kernel_us" (the
-# server's CPU time per request) to the results.
+# run <label> <pid> <port> <round>: one measured wrk run; appends "round label rps user_us kernel_us wrk_pct" (the
+# server's CPU time per request, and wrk's CPU time over the time wrk ran) to the results.
 run() {
-    local file=$out/wrk-$1-$4.txt user0 kernel0 user1 kernel1 rps
+    local file=$out/wrk-$1-$4.txt user0 kernel0 user1 kernel1 rps wrk_ticks started=$EPOCHREALTIME
     read -r user0 kernel0 < <(cpu_ticks "$2")
-    "${wrk[@]}" -d"${DURATION}s" "http://127.0.0.1:$3/$ENDPOINT" "${args[@]}" >"$file" || die "wrk failed: $(cat "$file")"
+    # The subshell's one child is wrk: its reaped children's CPU time (cutime + cstime) is wrk's.
+    wrk_ticks=$(
+        "${wrk[@]}" -d"${DURATION}s" "http://127.0.0.1:$3/$ENDPOINT" "${args[@]}" >"$file" || exit 1
+        awk '{ print $16 + $17 }' "/proc/$BASHPID/stat"
+    ) || die "wrk failed: $(cat "$file")"
     read -r user1 kernel1 < <(cpu_ticks "$2")
+    local ended=$EPOCHREALTIME
     kill -0 "$2" 2>/dev/null || die "server $1 exited: $(cat "$out/server-$1.log")"
     rps=$(grep -oE 'rps=[0-9.]+' "$file" | cut -d= -f2) || true
     [[ -n $rps ]] || die "no result from wrk: $(cat "$file")"
     grep -qE 'connect=0 read=0 write=0 status=0 timeout=0' "$file" ||
         die "wrk counted errors against $1: $(grep -oE 'connect=.*' "$file")"
     awk -v round="$4" -v label="$1" -v rps="$rps" -v user=$((user1 - user0)) -v kernel=$((kernel1 - kernel0)) \
-        -v hz="$(getconf CLK_TCK)" -v seconds="$DURATION" 'BEGIN {
+        -v hz="$(getconf CLK_TCK)" -v seconds="$DURATION" -v wrk="$wrk_ticks" \
+        -v wall="$started $ended" 'BEGIN {
+            split(wall, t, " ")
             n = rps * seconds
-            printf "%d %s %.0f %.4f %.4f\n", round, label, rps, user / hz * 1e6 / n, kernel / hz * 1e6 / n
+            printf "%d %s %.0f %.4f %.4f %.1f\n", round, label, rps, user / hz * 1e6 / n, kernel / hz * 1e6 / n,
+                100 * wrk / hz / (t[2] - t[1])
         }' >>"$out/results.txt"
 }
 
-say "A: $a ($program_a), B: $b ($program_b), on CPU $SERVER_CPU; wrk on CPU $CLIENT_CPU: /$ENDPOINT," \
-    "$CONNECTIONS connections, depth $DEPTH, $ROUNDS rounds of ${DURATION} s each"
-"${wrk[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port_a/$ENDPOINT" "${args[@]}" >/dev/null || die "the warm-up of A failed"
-"${wrk[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port_b/$ENDPOINT" "${args[@]}" >/dev/null || die "the warm-up of B failed"
+servers_said=()
+for i in "${!names[@]}"; do servers_said+=("${labels[$i]}: ${names[$i]} (${programs[$i]})"); done
+say "$(IFS=,; echo "${servers_said[*]}" | sed 's/,/, /g'), on CPU $SERVER_CPU; wrk on CPU $CLIENT_CPU:" \
+    "/$ENDPOINT, $CONNECTIONS connections, depth $DEPTH, $ROUNDS rounds of ${DURATION} s each"
+for i in "${!names[@]}"; do
+    "${wrk[@]}" -d"${WARMUP}s" "http://127.0.0.1:${server_ports[$i]}/$ENDPOINT" "${args[@]}" >/dev/null ||
+        die "the warm-up of ${labels[$i]} failed"
+done
 : >"$out/results.txt"
+count=${#names[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
-    if ((round % 2 == 1)); then
-        run A "$pid_a" "$port_a" "$round"
-        run B "$pid_b" "$port_b" "$round"
-    else
-        run B "$pid_b" "$port_b" "$round"
-        run A "$pid_a" "$port_a" "$round"
-    fi
+    for ((k = 0; k < count; k++)); do
+        i=$(((round - 1 + k) % count))
+        run "${labels[$i]}" "${server_pids[$i]}" "${server_ports[$i]}" "$round"
+    done
 done
 
 # The CPU time per request is the server's CPU time over the run (the kernel counts it in ticks of 1/CLK_TCK s,
 # so a 3-second run reads it to about ±0.3 %) over the requests wrk counted.
-python3 - "$out/results.txt" "$a" "$b" "$ENDPOINT" "$CONNECTIONS" "$DEPTH" "$DURATION" <<'EOF'
+python3 - "$out/results.txt" "$ENDPOINT" "$CONNECTIONS" "$DEPTH" "$DURATION" "${names[@]}" <<'EOF'
 import random
 import statistics
 import sys
 
-path, name_a, name_b, endpoint, connections, depth, duration = sys.argv[1:]
+path, endpoint, connections, depth, duration, *names = sys.argv[1:]
+labels = [chr(ord("A") + i) for i in range(len(names))]
 rounds = {}
 for line in open(path):
-    number, label, rps, user, kernel = line.split()
-    rounds.setdefault(int(number), {})[label] = (float(rps), float(user), float(kernel))
-rounds = [rounds[number] for number in sorted(rounds) if len(rounds[number]) == 2]
+    number, label, rps, user, kernel, wrk = line.split()
+    rounds.setdefault(int(number), {})[label] = (float(rps), float(user), float(kernel), float(wrk))
+rounds = [rounds[number] for number in sorted(rounds) if len(rounds[number]) == len(labels)]
 median = statistics.median
 
 def interval(ratios):
@@ -155,31 +183,40 @@ def interval(ratios):
     medians = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(4000))
     return medians[100], medians[3899]
 
-def summary(what, unit, value, digits):
-    """One row: the medians of A and B of `value` (of one server's result), and of B / A by round."""
-    ratios = [value(r["B"]) / value(r["A"]) for r in rounds]
-    low, high = interval(ratios)
-    a, b = median(value(r["A"]) for r in rounds), median(value(r["B"]) for r in rounds)
-    print(f"| {what} | {a:.{digits}f}{unit} | {b:.{digits}f}{unit} | {median(ratios):.3f} | {low:.3f} to {high:.3f} |")
-
 mode = f"{connections} connections" + (f", pipeline {depth}" if depth != "1" else "")
-print(f"A/B: A = {name_a}, B = {name_b}; /{endpoint}, {mode}; {len(rounds)} rounds of {duration} s each")
+said = ", ".join(f"{label} = {name}" for label, name in zip(labels, names))
+print(f"Side by side: {said}; /{endpoint}, {mode}; {len(rounds)} rounds of {duration} s each")
 print()
-print("| round | A req/s | B req/s | B / A | A CPU µs/req (user + kernel) | B CPU µs/req (user + kernel) | B / A |")
-print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+others = labels[1:]
+head = ["round"] + [f"{label} req/s" for label in labels] + [f"{label} / A" for label in others]
+head += [f"{label} CPU µs/req (user + kernel)" for label in labels] + [f"wrk CPU % ({', '.join(labels)})"]
+print("| " + " | ".join(head) + " |")
+print("|" + " ---: |" * len(head))
 for number, result in enumerate(rounds, 1):
-    (rps_a, user_a, kernel_a), (rps_b, user_b, kernel_b) = result["A"], result["B"]
-    cpu_a, cpu_b = user_a + kernel_a, user_b + kernel_b
-    print(
-        f"| {number} | {rps_a:.0f} | {rps_b:.0f} | {rps_b / rps_a:.3f} | {cpu_a:.3f} ({user_a:.3f} + {kernel_a:.3f}) "
-        f"| {cpu_b:.3f} ({user_b:.3f} + {kernel_b:.3f}) | {cpu_b / cpu_a:.3f} |"
-    )
+    cells = [str(number)] + [f"{result[label][0]:.0f}" for label in labels]
+    cells += [f"{result[label][0] / result['A'][0]:.3f}" for label in others]
+    cells += [f"{r[1] + r[2]:.3f} ({r[1]:.3f} + {r[2]:.3f})" for r in (result[label] for label in labels)]
+    cells += [" / ".join(f"{result[label][3]:.0f}" for label in labels)]
+    print("| " + " | ".join(cells) + " |")
 print()
-print("| measure | A (median) | B (median) | B / A by round (median) | 95 % interval of that median |")
-print("| --- | ---: | ---: | ---: | --- |")
-summary("requests per second", "", lambda r: r[0], 0)
-summary("server CPU per request", " µs", lambda r: r[1] + r[2], 3)
-summary("of which user", " µs", lambda r: r[1], 3)
-summary("of which kernel", " µs", lambda r: r[2], 3)
+print("| server | measure | median | by round, to A (median) | 95 % interval of that median |")
+print("| --- | --- | ---: | ---: | --- |")
+measures = [
+    ("requests per second", "", lambda r: r[0], 0),
+    ("server CPU per request", " µs", lambda r: r[1] + r[2], 3),
+    ("of which user", " µs", lambda r: r[1], 3),
+    ("of which kernel", " µs", lambda r: r[2], 3),
+    ("wrk's CPU", " %", lambda r: r[3], 0),
+]
+for label, name in zip(labels, names):
+    for what, unit, value, digits in measures:
+        cells = [f"{label}: {name}", what, f"{median(value(r[label]) for r in rounds):.{digits}f}{unit}"]
+        if label == "A":
+            cells += ["", ""]
+        else:
+            ratios = [value(r[label]) / value(r["A"]) for r in rounds]
+            low, high = interval(ratios)
+            cells += [f"{median(ratios):.3f}", f"{low:.3f} to {high:.3f}"]
+        print("| " + " | ".join(cells) + " |")
 EOF
 say "wrk's outputs, the results and the servers' logs: $out"
