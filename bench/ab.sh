@@ -146,7 +146,8 @@ run() {
 
 servers_said=()
 for i in "${!names[@]}"; do servers_said+=("${labels[$i]}: ${names[$i]} (${programs[$i]})"); done
-say "$(IFS=,; echo "${servers_said[*]}" | sed 's/,/, /g'), on CPU $SERVER_CPU; wrk on CPU $CLIENT_CPU:" \
+said=$(printf '%s, ' "${servers_said[@]}")
+say "${said%, }; on CPU $SERVER_CPU; wrk on CPU $CLIENT_CPU:" \
     "/$ENDPOINT, $CONNECTIONS connections, depth $DEPTH, $ROUNDS rounds of ${DURATION} s each"
 for i in "${!names[@]}"; do
     "${wrk[@]}" -d"${WARMUP}s" "http://127.0.0.1:${server_ports[$i]}/$ENDPOINT" "${args[@]}" >/dev/null ||
