@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of two or more servers on one load-comparison test, made to see through this VM's run-to-run noise:
 # all of them run side by side on SERVER_CPU for the whole comparison, and ROUNDS short wrk runs go to each in
-# turn, the order rotated from round to round (A B, then B A; A B C, then B C A, then C A B, ...), so that a slow
-# stretch of the machine falls on all of them. Prints each round's requests per second, the server's CPU time per
+# turn, the order rotated and reversed from round to round (A B, B A, B A, A B; A B C, C B A, B C A, A C B, ...),
+# so that a slow stretch of the machine falls on all of them. Prints each round's requests per second, the server's CPU time per
 # request (user + kernel, from /proc) and wrk's share of its CPU, then the medians, the median of the per-round
 # ratios to A and a 95 % interval of that median (bootstrap over the rounds). See bench/README.md, "A/B runs".
 #
@@ -120,15 +120,17 @@ cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 # run <label> <pid> <port> <round>: one measured wrk run; appends "round label rps user_us kernel_us wrk_pct" (the
 # server's CPU time per request, and wrk's CPU time over the time wrk ran) to the results.
 run() {
-    local file=$out/wrk-$1-$4.txt user0 kernel0 user1 kernel1 rps wrk_ticks started=$EPOCHREALTIME
+    local file=$out/wrk-$1-$4.txt user0 kernel0 user1 kernel1 rps wrk_ticks started ended
     read -r user0 kernel0 < <(cpu_ticks "$2")
-    # The subshell's one child is wrk: its reaped children's CPU time (cutime + cstime) is wrk's.
+    # The subshell's one child is wrk: its reaped children's CPU time (cutime + cstime) is wrk's. Its share is
+    # over the subshell's wall time (EPOCHREALTIME, bash 5; the decimal separator is the locale's).
+    started=${EPOCHREALTIME/,/.}
     wrk_ticks=$(
         "${wrk[@]}" -d"${DURATION}s" "http://127.0.0.1:$3/$ENDPOINT" "${args[@]}" >"$file" || exit 1
         awk '{ print $16 + $17 }' "/proc/$BASHPID/stat"
     ) || die "wrk failed: $(cat "$file")"
+    ended=${EPOCHREALTIME/,/.}
     read -r user1 kernel1 < <(cpu_ticks "$2")
-    local ended=$EPOCHREALTIME
     kill -0 "$2" 2>/dev/null || die "server $1 exited: $(cat "$out/server-$1.log")"
     rps=$(grep -oE 'rps=[0-9.]+' "$file" | cut -d= -f2) || true
     [[ -n $rps ]] || die "no result from wrk: $(cat "$file")"
@@ -154,10 +156,14 @@ for i in "${!names[@]}"; do
         die "the warm-up of ${labels[$i]} failed"
 done
 : >"$out/results.txt"
+# Round r starts at server (r - 1) / 2 (rounded down) of the list and runs it forwards, every other round
+# backwards: with two servers A B, B A, B A, A B, ...; with more, each server runs first as often as the others
+# over 2n rounds and follows a different neighbour forwards and backwards.
 count=${#names[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < count; k++)); do
-        i=$(((round - 1 + k) % count))
+        if ((round % 2 == 1)); then step=$k; else step=$((count - 1 - k)); fi
+        i=$((((round - 1) / 2 + step) % count))
         run "${labels[$i]}" "${server_pids[$i]}" "${server_ports[$i]}" "$round"
     done
 done
